@@ -1,0 +1,2 @@
+//! Placeholder until the site lands (issue 5).
+fn main() {}
