@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up (first run only) and runs every test of the project: lint, the Rust pipeline and CLI, the wasm build,
+# the site in headless Chromium with a fake camera, and the training code. The data set is read from
+# ../shared/data/fer2013 (or $EMOJI_MIRROR_DATA).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$REPO_ROOT"
+
+[ -d "$EMOJI_MIRROR_DATA/val" ] || { echo "error: FER2013 not found at $EMOJI_MIRROR_DATA (set EMOJI_MIRROR_DATA)" >&2; exit 1; }
+
+log "setup"
+bash scripts/setup.sh tests
+
+log "format and lint (native and wasm32)"
+cargo fmt --all -- --check
+cargo clippy --release --workspace --all-targets -- -D warnings
+cargo clippy --release -p emoji-pipeline -p emoji-mirror-site --target wasm32-unknown-unknown -- -D warnings
+
+log "Rust pipeline and CLI tests"
+cargo test --release --workspace
+
+log "site: trunk build --release"
+trunk build --release
+
+log "site: browser tests (headless Chromium, fake camera)"
+cargo test --release -p emoji-mirror-site
+
+log "training tests"
+export EMOJI_MIRROR_BIN="$CARGO_TARGET_DIR/release/emoji-mirror"
+(cd training && "$EMOJI_MIRROR_VENV/bin/python" -m pytest -q tests)
