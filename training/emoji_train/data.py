@@ -1,0 +1,287 @@
+"""Datasets: class folders (train/ val/ test/), the Kaggle fer2013.csv, or a packed .npz — decoded once and cached.
+
+Every source becomes the same thing: raw grey uint8 images [N, S, S] (before the contract's contrast/equalise
+step) with int64 labels in the contract's label order, plus a report of what was skipped and why. Unreadable
+files, images of the wrong size and unknown folders are counted and reported; reading goes on.
+
+Decoding 30k JPEGs takes a while on 2 cores, so a decoded split is cached as a compressed .npz under
+$EMOJI_MIRROR_CACHE (default ~/.cache/emoji-mirror/data), keyed by the path and the modification times.
+`pack` writes all splits to one compact .npz to carry to another machine.
+
+Augmentation works on whole batches of normalised tensors with an explicit torch.Generator, so the
+augmentation of epoch e is a function of (seed, epoch, rank) alone — what makes --resume exact.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .contract import Contract
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".pgm", ".tif", ".tiff"}
+CSV_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("EMOJI_MIRROR_CACHE", Path.home() / ".cache" / "emoji-mirror" / "data"))
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # uint8 [N, S, S], raw grey (contract step not yet applied)
+    labels: np.ndarray  # int64 [N], contract label order
+    report: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, n: int, seed: int = 0) -> "Split":
+        """A class-stratified random subset of about n images (all of them if n <= 0 or n >= len)."""
+        if n <= 0 or n >= len(self):
+            return self
+        rng = np.random.default_rng(seed)
+        idx = np.sort(rng.permutation(len(self))[:n])
+        return Split(self.images[idx], self.labels[idx], dict(self.report, subset=n))
+
+
+# ---------------------------------------------------------------- readers
+
+
+def _decode(path: Path, contract: Contract) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.load()
+        if im.mode == "L":
+            return np.asarray(im, dtype=np.uint8)
+        if im.mode in ("I;16", "I", "F"):
+            raise ValueError(f"unsupported image mode {im.mode}")
+        return contract.grey_from_rgb(np.asarray(im.convert("RGB"), dtype=np.uint8))
+
+
+def read_class_folders(root: Path, contract: Contract) -> Split:
+    """Read root/<class>/* (any accepted spelling of the class names)."""
+    size = contract.input_size
+    images, labels = [], []
+    report = {
+        "source": str(root),
+        "per_class": {c: 0 for c in contract.labels},
+        "unreadable": 0,
+        "wrong_size": 0,
+        "unknown_folders": [],
+        "examples": [],
+    }
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+        idx = contract.class_index(sub.name)
+        if idx is None:
+            report["unknown_folders"].append(sub.name)
+            continue
+        for f in sorted(sub.iterdir()):
+            if not f.is_file() or f.suffix.lower() not in IMAGE_EXTS:
+                continue
+            try:
+                img = _decode(f, contract)
+            except Exception as e:  # noqa: BLE001 - any decoder failure is "unreadable", counted and reported
+                report["unreadable"] += 1
+                if len(report["examples"]) < 10:
+                    report["examples"].append(f"{f.name}: unreadable ({type(e).__name__}: {e})")
+                continue
+            if img.shape != (size, size):
+                report["wrong_size"] += 1
+                if len(report["examples"]) < 10:
+                    report["examples"].append(f"{f.name}: {img.shape[1]}x{img.shape[0]}, expected {size}x{size}")
+                continue
+            images.append(img)
+            labels.append(idx)
+            report["per_class"][contract.labels[idx]] += 1
+    x = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
+    return Split(x, np.asarray(labels, dtype=np.int64), report)
+
+
+def read_fer_csv(path: Path, split: str, contract: Contract) -> Split:
+    """Rows of the Kaggle fer2013.csv (emotion,pixels,Usage) whose Usage maps to `split` (train/val/test)."""
+    size = contract.input_size
+    images, labels = [], []
+    report = {"source": str(path), "per_class": {c: 0 for c in contract.labels}, "unreadable": 0, "wrong_size": 0,
+              "unknown_folders": [], "examples": []}
+    with open(path, newline="", encoding="utf-8") as f:
+        for lineno, row in enumerate(csv.DictReader(f), start=2):
+            if CSV_USAGE.get(row.get("Usage", "").strip().lower()) != split:
+                continue
+            try:
+                name = contract.csv_label_order[int(row["emotion"])]
+                px = np.array(row["pixels"].split(), dtype=np.int64)
+                if px.min(initial=0) < 0 or px.max(initial=0) > 255:
+                    raise ValueError("pixel out of 0..255")
+            except (ValueError, IndexError, KeyError, AttributeError) as e:
+                report["unreadable"] += 1
+                if len(report["examples"]) < 10:
+                    report["examples"].append(f"line {lineno}: unreadable ({e})")
+                continue
+            if px.size != size * size:
+                report["wrong_size"] += 1
+                if len(report["examples"]) < 10:
+                    report["examples"].append(f"line {lineno}: {px.size} pixels, expected {size * size}")
+                continue
+            images.append(px.astype(np.uint8).reshape(size, size))
+            idx = contract.labels.index(name)
+            labels.append(idx)
+            report["per_class"][name] += 1
+    x = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
+    return Split(x, np.asarray(labels, dtype=np.int64), report)
+
+
+def _fingerprint(path: Path) -> str:
+    h = hashlib.sha1(str(path.resolve()).encode())
+    if path.is_file():
+        st = path.stat()
+        h.update(f"{st.st_mtime_ns}:{st.st_size}".encode())
+    else:
+        for p in [path, *sorted(q for q in path.iterdir() if q.is_dir())]:
+            st = p.stat()
+            h.update(f"{p.name}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def _cached(path: Path, split: str, contract: Contract, read) -> Split:
+    cdir = cache_dir()
+    key = f"{path.name}-{split}-{_fingerprint(path)}-{contract.input_size}.npz"
+    cfile = cdir / key
+    if cfile.exists():
+        try:
+            z = np.load(cfile, allow_pickle=False)
+            return Split(z["x"], z["y"], json.loads(str(z["report"])))
+        except (OSError, ValueError, KeyError):
+            pass  # a broken cache entry is rebuilt
+    s = read()
+    cdir.mkdir(parents=True, exist_ok=True)
+    tmp = cfile.with_suffix(f".tmp{os.getpid()}.npz")
+    np.savez_compressed(tmp, x=s.images, y=s.labels, report=json.dumps(s.report))
+    os.replace(tmp, cfile)
+    return s
+
+
+def load_split(data: str | Path, split: str, contract: Contract, use_cache: bool = True) -> Split:
+    """One split ("train", "val", "test") from a data path.
+
+    data may be: a folder holding <split>/<class>/ folders; a folder of class folders itself (then `split` is
+    ignored); a fer2013.csv (or a folder holding one); or a .npz written by `pack`.
+    """
+    p = Path(data)
+    if not p.exists():
+        raise FileNotFoundError(f"data path {p} does not exist")
+    if p.suffix == ".npz":
+        z = np.load(p, allow_pickle=False)
+        if f"{split}_x" not in z:
+            raise KeyError(f"{p} has no split {split!r} (has {sorted(k[:-2] for k in z.files if k.endswith('_x'))})")
+        return Split(z[f"{split}_x"], z[f"{split}_y"], {"source": str(p), "packed": True})
+    if p.is_file():
+        return _cached(p, split, contract, lambda: read_fer_csv(p, split, contract)) if use_cache else read_fer_csv(p, split, contract)
+    if (p / split).is_dir():
+        root = p / split
+    elif any(contract.class_index(q.name) is not None for q in p.iterdir() if q.is_dir()):
+        root = p
+    elif (p / "fer2013.csv").is_file():
+        return load_split(p / "fer2013.csv", split, contract, use_cache)
+    else:
+        raise FileNotFoundError(f"{p}: no {split}/ folder, no class folders and no fer2013.csv")
+    reader = lambda: read_class_folders(root, contract)  # noqa: E731
+    return _cached(root, split, contract, reader) if use_cache else reader()
+
+
+def pack(data: str | Path, out: str | Path, contract: Contract, splits=("train", "val", "test")) -> dict:
+    """Write the available splits as one compressed .npz (raw uint8) for carrying to a GPU machine."""
+    arrays, counts = {}, {}
+    for s in splits:
+        try:
+            sp = load_split(data, s, contract)
+        except FileNotFoundError:
+            continue
+        if len(sp) == 0:
+            continue
+        arrays[f"{s}_x"], arrays[f"{s}_y"] = sp.images, sp.labels
+        counts[s] = len(sp)
+    if not arrays:
+        raise FileNotFoundError(f"{data}: no split found")
+    np.savez_compressed(out, labels=np.array(contract.labels), **arrays)
+    return counts
+
+
+def format_report(name: str, s: Split) -> str:
+    r = s.report
+    line = f"{name}: {len(s)} images from {r.get('source', '?')}"
+    if "per_class" in r:
+        line += " (" + ", ".join(f"{k} {v}" for k, v in r["per_class"].items()) + ")"
+    skipped = [f"{r[k]} {k.replace('_', ' ')}" for k in ("unreadable", "wrong_size") if r.get(k)]
+    if r.get("unknown_folders"):
+        skipped.append(f"unknown folders {r['unknown_folders']}")
+    if skipped:
+        line += "; skipped: " + ", ".join(skipped)
+        for ex in r.get("examples", [])[:5]:
+            line += f"\n    {ex}"
+    return line
+
+
+# ---------------------------------------------------------------- augmentation
+
+
+@dataclass
+class AugConfig:
+    flip: float = 0.5  # probability of a horizontal flip
+    rotate_deg: float = 10.0  # uniform in ±rotate_deg
+    shift: float = 0.1  # translation, fraction of the side, uniform in ±shift
+    scale: tuple[float, float] = (0.9, 1.1)  # resized crop: zoom factor range
+    noise: float = 0.0  # gaussian noise std (normalised units), applied to half the batch
+    erase: float = 0.0  # probability of random erasing (one rectangle, 2–20% of the area)
+
+    @property
+    def geometric(self) -> bool:
+        return self.rotate_deg > 0 or self.shift > 0 or self.scale != (1.0, 1.0)
+
+
+def augment(x: torch.Tensor, cfg: AugConfig, gen: torch.Generator) -> torch.Tensor:
+    """Augment a normalised batch [N, 1, S, S] with random draws from `gen` only."""
+    n = x.shape[0]
+    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    flip = (u(n) < cfg.flip).float() * -2 + 1  # -1 flips
+    if cfg.geometric:
+        ang = (u(n) * 2 - 1) * math.radians(cfg.rotate_deg)
+        lo, hi = cfg.scale
+        zoom = lo + u(n) * (hi - lo)
+        tx, ty = (u(n) * 2 - 1) * cfg.shift * 2, (u(n) * 2 - 1) * cfg.shift * 2  # grid units span 2 per side
+        cos, sin = torch.cos(ang) / zoom, torch.sin(ang) / zoom
+        theta = torch.stack(
+            [torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1
+        ).to(x.dtype)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    elif cfg.flip > 0:
+        x = torch.where((flip < 0).view(n, 1, 1, 1), x.flip(-1), x)
+    if cfg.noise > 0:
+        sel = (u(n) < 0.5).float().view(n, 1, 1, 1)
+        x = x + sel * cfg.noise * torch.randn(x.shape, generator=gen)
+    if cfg.erase > 0:
+        s = x.shape[-1]
+        area = (0.02 + u(n) * 0.18) * s * s
+        aspect = torch.exp((u(n) * 2 - 1) * math.log(3.0))
+        h = (area * aspect).sqrt().clamp(1, s).long()
+        w = (area / aspect).sqrt().clamp(1, s).long()
+        y0 = (u(n) * (s - h + 1).float()).long()
+        x0 = (u(n) * (s - w + 1).float()).long()
+        ar = torch.arange(s)
+        my = (ar[None, :] >= y0[:, None]) & (ar[None, :] < (y0 + h)[:, None])
+        mx = (ar[None, :] >= x0[:, None]) & (ar[None, :] < (x0 + w)[:, None])
+        mask = (my[:, :, None] & mx[:, None, :]) & (u(n) < cfg.erase).view(n, 1, 1)
+        fill = torch.randn(x.shape, generator=gen)
+        x = torch.where(mask[:, None], fill, x)
+    return x

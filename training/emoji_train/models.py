@@ -1,0 +1,126 @@
+"""The AlexNet family: 5 convolutional layers (some followed by max-pooling), then 3 fully-connected layers with dropout.
+
+alexnet-48   the shipped configuration at FER's native 48x48: 3x3 kernels, stride 1, batch-norm, widths chosen so
+             the net costs ~29 M MACs (detect + classify fit one 33 ms frame in a browser, and it trains on a CPU).
+alexnet-227  faithful to the original AlexNet setup (Krizhevsky et al. 2012): the 48x48 face is upscaled to 227x227
+             inside the model, 11x11/4, 5x5, 3x3x3 convs, 3 overlapping max-pools, 4096-4096 FC, dropout 0.5.
+             Kept for comparison (~0.7 G MACs); not the shipped net.
+
+Both take the contract's input [N, 1, 48, 48] and return raw logits [N, num_classes].
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def conv_bn(cin: int, cout: int, k: int = 3, stride: int = 1, pad: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class AlexNet48(nn.Module):
+    """conv1 → pool → conv2 → pool → conv3 → pool → conv4 → conv5 → pool → fc1 → fc2 → fc3."""
+
+    def __init__(self, num_classes: int = 7, widths=(32, 64, 96, 128, 128), fc=(512, 256), dropout: float = 0.5):
+        super().__init__()
+        c1, c2, c3, c4, c5 = widths
+        self.features = nn.Sequential(
+            conv_bn(1, c1), nn.MaxPool2d(2),  # 48 → 24
+            conv_bn(c1, c2), nn.MaxPool2d(2),  # 24 → 12
+            conv_bn(c2, c3), nn.MaxPool2d(2),  # 12 → 6
+            conv_bn(c3, c4),
+            conv_bn(c4, c5), nn.MaxPool2d(2),  # 6 → 3
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout), nn.Linear(c5 * 3 * 3, fc[0]), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(fc[0], fc[1]), nn.ReLU(inplace=True),
+            nn.Linear(fc[1], num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+class AlexNet227(nn.Module):
+    """The original AlexNet layer shapes on a 227x227 upscale of the grey face (one input channel)."""
+
+    def __init__(self, num_classes: int = 7, dropout: float = 0.5):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 96, 11, 4), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),  # 227 → 55 → 27
+            nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),  # → 13
+            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),  # → 6
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=(227, 227), mode="bilinear", align_corners=False)
+        return self.classifier(self.features(x))
+
+
+ARCHS = {"alexnet-48": AlexNet48, "alexnet-227": AlexNet227}
+
+
+def build_model(arch: str, num_classes: int, dropout: float = 0.5) -> nn.Module:
+    if arch not in ARCHS:
+        raise ValueError(f"unknown arch {arch!r}; choose one of {sorted(ARCHS)}")
+    return ARCHS[arch](num_classes=num_classes, dropout=dropout)
+
+
+def load_checkpoint_model(path) -> tuple[nn.Module, dict]:
+    """A model in eval mode from a best.pt / ckpt.pt written by train.py, with the checkpoint dict."""
+    from pathlib import Path
+
+    from .contract import DEFAULT_CONTRACT, REPO_ROOT, load_contract
+
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    cfg = ck["config"]
+    cpath = Path(cfg.get("contract", DEFAULT_CONTRACT))
+    if not cpath.is_absolute() and not cpath.exists():
+        cpath = REPO_ROOT / cpath
+    model = build_model(cfg["arch"], load_contract(cpath).num_classes, cfg.get("dropout", 0.5))
+    model.load_state_dict(ck["model"])
+    return model.eval(), ck
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_macs(model: nn.Module, input_size: int = 48) -> int:
+    """Multiply-accumulates of one forward pass (conv and linear layers; batch 1), by forward hooks."""
+    total = 0
+
+    def conv_hook(m: nn.Conv2d, _inp, out):
+        nonlocal total
+        k = m.kernel_size[0] * m.kernel_size[1] * (m.in_channels // m.groups)
+        total += out.numel() * k
+
+    def lin_hook(m: nn.Linear, _inp, out):
+        nonlocal total
+        total += out.numel() * m.in_features
+
+    hooks = []
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            hooks.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.Linear):
+            hooks.append(m.register_forward_hook(lin_hook))
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 1, input_size, input_size))
+    model.train(was_training)
+    for h in hooks:
+        h.remove()
+    return total
