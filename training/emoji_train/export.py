@@ -3,7 +3,7 @@
 The model is exported with the legacy TorchScript exporter (dynamo=False: one file, no onnxscript needed) at
 opset 17, input "input" [batch, 1, 48, 48] and output "logits" [batch, 7] with a dynamic axis named "batch"
 (names from the contract). models/parity/ gets a handful of 48x48 grey PNGs drawn here (synthetic faces and
-patterns, no FER image) and parity.json with, for each, the uint8 image after the contract's contrast +
+patterns, no FER image) and emotion_parity.json with, for each, the uint8 image after the contract's contrast +
 equalise step, the float input tensor's checksums and the float model's logits, so a Rust test can check that
 the Rust pipeline builds the same tensor from the same file and gets the same outputs within tolerance.
 """
@@ -116,12 +116,12 @@ def write_parity(model: nn.Module, onnx_path: Path, out_dir: Path, contract: Con
     ort = ort_logits(onnx_path, x)
     cases = []
     for i, n in enumerate(names):
-        Image.fromarray(raw[i], mode="L").save(out_dir / f"{n}.png")
+        Image.fromarray(raw[i], mode="L").save(out_dir / f"emotion_{n}.png")
         xi = x[i, 0].astype(np.float64)
         p = np.exp(logits[i] - logits[i].max())
         p /= p.sum()
         cases.append({
-            "image": f"{n}.png",
+            "image": f"emotion_{n}.png",
             "grey_u8_sha256": hashlib.sha256(raw[i].tobytes()).hexdigest(),
             "preprocessed_u8": pre[i].ravel().tolist(),
             "preprocessed_u8_sha256": hashlib.sha256(pre[i].tobytes()).hexdigest(),
@@ -145,7 +145,7 @@ def write_parity(model: nn.Module, onnx_path: Path, out_dir: Path, contract: Con
         "tolerance": {"preprocessed_u8": 0, "input_abs": 1e-5, "logits_abs": 2e-3},
         "cases": cases,
     }
-    path = out_dir / "parity.json"
+    path = out_dir / "emotion_parity.json"
     path.write_text(json.dumps(doc) + "\n")
     return path
 

@@ -1,0 +1,80 @@
+"""train.py end to end on a tiny FER sample: history/checkpoints, resume equivalence, DDP with two gloo processes."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import REPO, TRAINING, run_train
+
+TINY = ["--preset", "tiny", "--limit-train", "0", "--limit-val", "0", "--batch-size", "32"]
+
+
+def history(run):
+    with open(run / "history.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def same_metrics(a, b):
+    assert [r["epoch"] for r in a] == [r["epoch"] for r in b]
+    for ra, rb in zip(a, b):
+        for k in ("train_acc", "train_f1", "val_acc", "val_precision", "val_recall", "val_f1", "lr"):
+            assert ra[k] == rb[k], (k, ra, rb)
+        for k in ("train_loss", "val_loss"):
+            assert float(ra[k]) == pytest.approx(float(rb[k]), abs=1e-4), (k, ra, rb)
+
+
+def test_resume_after_stop_gives_the_same_run(tiny_fer, tmp_path):
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    run_train([*TINY, "--data", tiny_fer, "--epochs", 3, "--out", full])
+    run_train([*TINY, "--data", tiny_fer, "--epochs", 3, "--out", cut, "--stop-after", 1])
+    assert len(history(cut)) == 1 and (cut / "ckpt.pt").exists() and not (cut / "eval_val.json").exists()
+    ck = torch.load(cut / "ckpt.pt", weights_only=False)
+    assert ck["epoch"] == 1 and {"model", "optimizer", "scheduler", "rng", "config", "best"} <= set(ck)
+    p = run_train(["--out", cut, "--resume"])
+    assert "resumed from" in p.stdout
+    same_metrics(history(full), history(cut))
+    assert (cut / "eval_val.json").read_text() == (full / "eval_val.json").read_text().replace(str(full), str(cut))
+
+
+def test_resume_after_kill_9_mid_epoch(tiny_fer, tmp_path):
+    """kill -9 while epoch 2 trains; --resume redoes epoch 2 from the epoch-1 checkpoint."""
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    args = [*TINY, "--data", tiny_fer, "--epochs", 3, "--batch-size", 8]
+    run_train([*args, "--out", full])
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, str(TRAINING / "train.py"), *map(str, args), "--out", str(cut)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:  # wait for the end of epoch 1, then kill at once
+            if line.startswith("epoch   1/"):
+                break
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert 1 <= len(history(cut)) <= 2
+    run_train(["--out", cut, "--resume"])
+    same_metrics(history(full), history(cut))
+
+
+def test_ddp_two_gloo_processes(tiny_fer, tmp_path):
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    t = time.time()
+    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                        str(TRAINING / "train.py"), *TINY, "--data", str(tiny_fer), "--epochs", "2", "--out", str(out)],
+                       cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "world 2" in p.stdout
+    assert p.stdout.count("epoch   2/2") == 1  # only rank 0 reports and writes
+    rows = history(out)
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert (out / "best.pt").exists() and (out / "eval_val.json").exists()
+    assert not list(out.glob("*.tmp")), "a temporary file was left behind"
+    assert time.time() - t < 300
