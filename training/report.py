@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from emoji_train.report import redraw  # noqa: E402
+from emoji_train.report import markdown, redraw  # noqa: E402
 
 
 def main() -> int:
@@ -23,6 +23,7 @@ def main() -> int:
     p.add_argument("--eval", type=Path, help="evaluation JSON (default: RUN/eval_val.json when it exists)")
     p.add_argument("--out", type=Path, help="where the PNGs go (default: the run folder)")
     p.add_argument("--prefix", default="", help="file name prefix, e.g. 'emotion_'")
+    p.add_argument("--markdown", action="store_true", help="also print the evaluation's tables as Markdown")
     a = p.parse_args()
     history = a.history or (a.run / "history.csv" if a.run else None)
     evaluation = a.eval or (a.run / "eval_val.json" if a.run and (a.run / "eval_val.json").exists() else None)
@@ -31,6 +32,8 @@ def main() -> int:
         p.error("give --run, --history or --eval")
     for f in redraw(history, evaluation, out, a.prefix):
         print(f"wrote {f}")
+    if a.markdown and evaluation is not None:
+        print(markdown(evaluation))
     return 0
 
 

@@ -116,3 +116,27 @@ def redraw(history: Path | None, evaluation: Path | None, out_dir: Path, prefix:
         written.append(plot_confusion(labels, cm, out_dir / f"{prefix}confusion.png", title))
         written.append(plot_per_class(labels, cm, out_dir / f"{prefix}per_class.png", title))
     return written
+
+
+def markdown(evaluation: Path) -> str:
+    """Per-class table and confusion matrix of an evaluation JSON, as Markdown (for the model card)."""
+    labels, cm, doc = load_eval(evaluation)
+    tp = np.diag(cm)
+    support, predicted = cm.sum(1), cm.sum(0)
+    prec = np.divide(tp, predicted, out=np.zeros(len(tp)), where=predicted > 0)
+    rec = np.divide(tp, support, out=np.zeros(len(tp)), where=support > 0)
+    f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(len(tp)), where=(prec + rec) > 0)
+    lines = [f"accuracy {np.trace(cm) / max(cm.sum(), 1) * 100:.2f}% on {int(cm.sum())} images, "
+             f"macro-F1 {f1.mean():.4f}, macro precision {prec.mean():.4f}, macro recall {rec.mean():.4f}", "",
+             "| class | images | accuracy (recall) | precision | F1 | most often confused with |",
+             "|---|---:|---:|---:|---:|---|"]
+    for i, name in enumerate(labels):
+        off = cm[i].copy()
+        off[i] = -1
+        j = int(off.argmax())
+        conf = f"{labels[j]} ({cm[i, j] / max(support[i], 1) * 100:.0f}%)" if cm[i, j] > 0 else "-"
+        lines.append(f"| {name} | {support[i]} | {rec[i] * 100:.1f}% | {prec[i] * 100:.1f}% | {f1[i]:.3f} | {conf} |")
+    lines += ["", "| true \\ predicted | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for i, name in enumerate(labels):
+        lines.append(f"| **{name}** | " + " | ".join(str(v) for v in cm[i]) + " |")
+    return "\n".join(lines) + "\n"
