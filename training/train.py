@@ -10,6 +10,7 @@ Run from the repository root with the venv's python:
     python training/train.py pack --data ../shared/data/fer2013 --out fer2013.npz   # one compact file to carry
     python training/train.py export --ckpt training/runs/cpu/best.pt --out-dir models   # ONNX + parity + int8
     python training/train.py evaluate --ckpt training/runs/cpu/best.pt --split val --json out.json
+    python training/train.py compare fp32=models/emotion_fp32.onnx int8=models/emotion_int8.onnx --bin target/release/emoji-mirror
     python training/report.py --run training/runs/cpu --out models          # redraw every plot
 
 Any config field is a flag (--epochs 30, --lr 0.002, --aug light ...). Precedence: the defaults below, then the
@@ -375,7 +376,7 @@ def evaluate_checkpoint(ckpt: Path, data: Path, split: str, device: torch.device
 
 
 def parse_args(argv: list[str]):
-    cmds = {"train", "pack", "export", "evaluate"}
+    cmds = {"train", "pack", "export", "evaluate", "compare"}
     cmd = argv[0] if argv and argv[0] in cmds else "train"
     rest = argv[1:] if argv and argv[0] in cmds else argv
     p = argparse.ArgumentParser(prog=f"train.py {cmd}", description=__doc__.split("\n")[0])
@@ -405,6 +406,12 @@ def parse_args(argv: list[str]):
                        help="the int8 form copied to <out-dir>/emotion_int8.onnx")
         p.add_argument("--calib", type=int, default=500, help="calibration images for static QDQ")
         p.add_argument("--compare-limit", type=int, default=0, help="val images for the onnxruntime comparison (0=all)")
+    elif cmd == "compare":
+        p.add_argument("models", nargs="+", help="NAME=PATH.onnx pairs (or plain paths)")
+        p.add_argument("--bin", default=os.environ.get("EMOJI_MIRROR_BIN"), help="the emoji-mirror CLI ($EMOJI_MIRROR_BIN)")
+        p.add_argument("--data", default=Config.data)
+        p.add_argument("--runs", type=int, default=50)
+        p.add_argument("--json", help="write all the figures here")
     return cmd, p.parse_args(rest)
 
 
@@ -427,6 +434,16 @@ def main(argv: list[str]) -> int:
         print(f"{a.split}: {m['images']} images, accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}")
         if a.json:
             Path(a.json).write_text(json.dumps(m, indent=2) + "\n")
+    elif cmd == "compare":
+        from emoji_train.quantize import compare_rust
+
+        if not a.bin:
+            raise SystemExit("compare: give --bin or set EMOJI_MIRROR_BIN to the emoji-mirror CLI")
+        models = dict(m.split("=", 1) if "=" in m else (Path(m).stem, m) for m in a.models)
+        data = resolve_path(a.data)
+        res = compare_rust(Path(a.bin), {k: Path(v) for k, v in models.items()}, data / "val", data, a.runs)
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
     elif cmd == "export":
         from emoji_train.export import export_all
 

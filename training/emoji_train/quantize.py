@@ -159,3 +159,26 @@ def compare_forms(models: dict[str, Path], x: np.ndarray, y: np.ndarray, contrac
         print(f"{name:12s} {f['bytes'] / 1e6:6.2f} MB  acc {f['accuracy']:.4f}  macro-F1 {f['macro_f1']:.4f}  "
               f"agree {f['agreement_with_fp32']:.4f}  ort {ms:.3f} ms")
     return out
+
+
+def compare_rust(exe: Path, models: dict[str, Path], val_dir: Path, data_root: Path, runs: int = 50) -> dict:
+    """The Rust evaluator and bench (tract, natively) on each form: the figures the model card reports."""
+    import json
+    import subprocess
+
+    def call(args):
+        p = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=1800)
+        if p.returncode != 0:
+            raise RuntimeError(f"{exe} {' '.join(map(str, args))} failed ({p.returncode}): {p.stderr[-2000:]}")
+        return json.loads(p.stdout)
+
+    out = {"val": str(val_dir), "forms": {}}
+    for name, path in models.items():
+        ev = call(["evaluate", "--data", val_dir, "--model", path, "--json"])
+        be = call(["bench", "--data", data_root, "--model", path, "--runs", runs, "--json"])
+        out["forms"][name] = {"file": str(path), "bytes": Path(path).stat().st_size, "evaluate": ev, "bench": be}
+        print(f"{name:12s} {Path(path).stat().st_size / 1e6:5.2f} MB  acc {ev['accuracy'] * 100:.2f}%  "
+              f"macro-F1 {ev['macro_f1']:.4f}  classify {be['classify']['median_ms']:.3f} ms  "
+              f"batch64/face {be['classify_batch64_per_face']['median_ms']:.3f} ms  load {be['load_classifier_ms']:.1f} ms",
+              flush=True)
+    return out
