@@ -1,0 +1,56 @@
+use yew::prelude::*;
+
+use crate::draw::NOT_SURE_EMOJI;
+use crate::state::{capitalised, Report};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// The analysed live frame or photo; `None` while a photo is being analysed.
+    pub report: Option<Report>,
+}
+
+/// The main face's emoji, label, confidence and one bar per emotion (`#emotion`, a stable test hook).
+#[function_component]
+pub fn EmotionPanel(props: &Props) -> Html {
+    let faces = props.report.as_ref().map_or(0, |r| r.faces.len());
+    let main = props.report.as_ref().and_then(Report::main_face);
+    let (data_emotion, confidence) =
+        main.map_or(("none", 0.0), |f| (emoji_pipeline::label(f.top), f.confidence.clamp(0.0, 1.0)));
+    let uncertain = main.is_some_and(|f| f.uncertain);
+    let (big, words) = match main {
+        None => ("🫥", "No face".to_string()),
+        Some(f) if f.uncertain => (NOT_SURE_EMOJI, format!("Not sure (maybe {})", emoji_pipeline::label(f.top))),
+        Some(f) => (emoji_pipeline::emoji(f.top), capitalised(emoji_pipeline::label(f.top))),
+    };
+    let bars = (0..emoji_pipeline::LABELS_LEN).map(|i| {
+        let p = main.and_then(|f| f.probabilities.get(i).copied()).unwrap_or(0.0).clamp(0.0, 1.0);
+        let label = emoji_pipeline::label(i);
+        let id = format!("bar-{label}");
+        let top = main.is_some_and(|f| f.top == i);
+        html! {
+            <li class={classes!("bar", top.then_some("bar-top"))}>
+                <span class="bar-emoji" aria-hidden="true">{ emoji_pipeline::emoji(i) }</span>
+                <label class="bar-label" for={id.clone()}>{ label }</label>
+                <meter id={id} min="0" max="1" low="0.34" high="0.67" optimum="1" value={format!("{p:.3}")}></meter>
+                <span class="bar-value">{ format!("{:.0}%", p * 100.0) }</span>
+            </li>
+        }
+    });
+    html! {
+        <section id="emotion" class={classes!("emotion", uncertain.then_some("uncertain"), main.is_none().then_some("empty"))}
+            aria-labelledby="emotion-title"
+            data-emotion={data_emotion}
+            data-confidence={format!("{confidence:.3}")}
+            data-faces={faces.to_string()}
+            data-uncertain={uncertain.to_string()}>
+            <h2 id="emotion-title" class="visually-hidden">{ "Your emotion" }</h2>
+            <div class="big-emoji" aria-hidden="true">{ big }</div>
+            <p class="emotion-label">{ words }</p>
+            <p class="emotion-meta">
+                if main.is_some() { { format!("{:.0}% sure", confidence * 100.0) } } else { { "\u{00a0}" } }
+                if faces > 1 { { format!(" · {faces} faces") } }
+            </p>
+            <ul class="bars" aria-label="All seven emotions">{ for bars }</ul>
+        </section>
+    }
+}

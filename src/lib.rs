@@ -1,0 +1,37 @@
+//! Emoji Mirror's site: a yew page that shows the emoji of your facial emotion, live from the webcam or from a photo,
+//! with every model run in a Web Worker through the shared `emoji_pipeline` library. Nothing leaves the browser.
+//!
+//! Layout (after yew's `function_todomvc` and `web_worker_fib`, and candle's wasm `yolo`):
+//! - [`state`]: the one reducer (`AppState` + `Action`);
+//! - [`components`]: small function components that render the state;
+//! - [`hooks`]: `use_engine`, which owns the camera, the frame loop and the worker for the lifetime of the page;
+//! - [`engine`]: the imperative browser glue (camera, frame capture, worker messages, drawing, photo mode);
+//! - [`protocol`]: the messages between the page and the worker;
+//! - [`worker`]: the worker side, which keeps the `Pipeline` and the `Tracker`.
+
+pub mod app;
+pub mod camera;
+pub mod components;
+pub mod draw;
+pub mod engine;
+pub mod hooks;
+pub mod protocol;
+pub mod state;
+pub mod worker;
+
+/// Where the page finds what trunk put next to `index.html` (relative, so the site works under any sub-path).
+pub mod paths {
+    /// The worker's loader shim written by trunk (`data-loader-shim`, `filehash = false`).
+    pub const WORKER: &str = "./worker_loader.js";
+    /// The BlazeFace short-range detector (copied from `models/`).
+    pub const DETECTOR_MODEL: &str = "./blazeface_short_range.onnx";
+    /// The shipped int8 emotion classifier (copied from `models/`).
+    pub const EMOTION_MODEL: &str = "./emotion_int8.onnx";
+    /// The service worker that keeps the site available offline.
+    pub const SERVICE_WORKER: &str = "./sw.js";
+}
+
+/// Mounts the app on the page's `<body>`.
+pub fn start_app() {
+    yew::Renderer::<app::App>::new().render();
+}

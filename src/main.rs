@@ -1,2 +1,0 @@
-//! Placeholder until the site lands (issue 5).
-fn main() {}

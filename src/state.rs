@@ -1,0 +1,357 @@
+//! The page's state in one reducer: what the camera is doing, what the worker last saw, what is shown.
+//!
+//! Components read [`AppState`]; the engine and the components change it only through [`Action`]s.
+
+use std::rc::Rc;
+
+use yew::Reducible;
+
+use crate::protocol::{Face, Timings};
+
+/// How long a new reading must hold before screen readers are told about it.
+pub const ANNOUNCE_AFTER_MS: f64 = 1000.0;
+
+/// The camera and model lifecycle. `data_state` is the stable test contract (`#app[data-state]`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    /// Fetching the models and starting the worker.
+    Loading,
+    /// Models loaded; the camera is off.
+    Ready,
+    /// Waiting for the browser (and the user) to grant the camera.
+    Starting,
+    Running,
+    Denied,
+    /// No camera at all, or (`lost`) the camera went away while running; it restarts when one comes back.
+    NoCamera { lost: bool },
+    Error(String),
+}
+
+impl Phase {
+    pub fn data_state(&self) -> &'static str {
+        match self {
+            Phase::Loading => "loading",
+            Phase::Ready | Phase::Starting => "ready",
+            Phase::Running => "running",
+            Phase::Denied => "denied",
+            Phase::NoCamera { .. } => "no-camera",
+            Phase::Error(_) => "error",
+        }
+    }
+
+}
+
+/// Why the camera could not start.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CameraFailure {
+    Denied,
+    NoCamera,
+    Other(String),
+}
+
+/// A camera the user can pick.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Camera {
+    pub id: String,
+    pub label: String,
+}
+
+/// What is on the stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Live,
+    Photo,
+}
+
+/// One analysed frame (live) or photo.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Report {
+    pub faces: Vec<Face>,
+    pub width: u32,
+    pub height: u32,
+    pub timings: Timings,
+}
+
+impl Report {
+    /// The face the big emoji describes: the largest one.
+    pub fn main_face(&self) -> Option<&Face> {
+        self.faces.iter().max_by(|a, b| a.area().total_cmp(&b.area()))
+    }
+}
+
+/// What the page says about the main face, in words, for screen readers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    NoFace,
+    NotSure,
+    Emotion(usize),
+}
+
+impl Reading {
+    pub fn of(report: &Report) -> Self {
+        match report.main_face() {
+            None => Reading::NoFace,
+            Some(face) if face.uncertain => Reading::NotSure,
+            Some(face) => Reading::Emotion(face.top),
+        }
+    }
+
+    pub fn sentence(self) -> String {
+        match self {
+            Reading::NoFace => "No face in view.".to_string(),
+            Reading::NotSure => "Not sure which emotion.".to_string(),
+            Reading::Emotion(i) => format!("{} {}", capitalised(emoji_pipeline::label(i)), emoji_pipeline::emoji(i)),
+        }
+    }
+}
+
+pub fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppState {
+    pub phase: Phase,
+    pub view: View,
+    pub cameras: Vec<Camera>,
+    pub active_camera: Option<String>,
+    pub live: Report,
+    pub photo: Option<Report>,
+    pub photo_busy: bool,
+    pub photo_error: Option<String>,
+    pub stats_visible: bool,
+    /// Frames analysed per second (live), over the last second.
+    pub fps: f64,
+    pub model_load_ms: Option<f64>,
+    /// From the camera's start to the first frame with a face.
+    pub first_emoji_ms: Option<f64>,
+    pub camera_started_ms: Option<f64>,
+    pub worker_wasm_bytes: f64,
+    /// The polite live region's text and the reading it describes.
+    pub announcement: String,
+    announced: Option<Reading>,
+    candidate: Option<(Reading, f64)>,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self {
+            phase: Phase::Loading,
+            view: View::Live,
+            cameras: Vec::new(),
+            active_camera: None,
+            live: Report::default(),
+            photo: None,
+            photo_busy: false,
+            photo_error: None,
+            stats_visible: false,
+            fps: 0.0,
+            model_load_ms: None,
+            first_emoji_ms: None,
+            camera_started_ms: None,
+            worker_wasm_bytes: 0.0,
+            announcement: String::new(),
+            announced: None,
+            candidate: None,
+        }
+    }
+}
+
+impl AppState {
+    /// The report the emotion panel shows: the photo in photo view, else the live frame.
+    pub fn shown(&self) -> Option<&Report> {
+        match self.view {
+            View::Photo => self.photo.as_ref(),
+            View::Live => Some(&self.live),
+        }
+    }
+
+    /// Polite announcements: only a reading that has held for [`ANNOUNCE_AFTER_MS`], and only when it changed.
+    fn consider_announcing(&mut self, reading: Reading, now_ms: f64) {
+        match self.candidate {
+            Some((r, _)) if r == reading => {}
+            _ => self.candidate = Some((reading, now_ms)),
+        }
+        if let Some((r, since)) = self.candidate {
+            if now_ms - since >= ANNOUNCE_AFTER_MS && self.announced != Some(r) {
+                self.announced = Some(r);
+                self.announcement = r.sentence();
+            }
+        }
+    }
+}
+
+pub enum Action {
+    ModelsReady { load_ms: f64 },
+    ModelsFailed(String),
+    CameraStarting,
+    CameraRunning { cameras: Vec<Camera>, active: Option<String>, started_ms: f64 },
+    CameraFailed(CameraFailure),
+    CameraLost,
+    CameraStopped,
+    LiveAnalysed { report: Report, fps: f64, now_ms: f64, wasm_bytes: f64 },
+    PhotoChosen,
+    PhotoAnalysed(Report),
+    PhotoFailed(String),
+    ShowLive,
+    ToggleStats,
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::ModelsReady { load_ms } => {
+                s.model_load_ms = Some(load_ms);
+                if s.phase == Phase::Loading {
+                    s.phase = Phase::Ready;
+                }
+            }
+            Action::ModelsFailed(message) => s.phase = Phase::Error(message),
+            Action::CameraStarting => {
+                s.phase = Phase::Starting;
+                s.view = View::Live;
+            }
+            Action::CameraRunning { cameras, active, started_ms } => {
+                s.phase = Phase::Running;
+                s.view = View::Live;
+                s.cameras = cameras;
+                s.active_camera = active;
+                s.camera_started_ms = Some(started_ms);
+                s.first_emoji_ms = None;
+                s.live = Report::default();
+            }
+            Action::CameraFailed(failure) => {
+                s.phase = match failure {
+                    CameraFailure::Denied => Phase::Denied,
+                    CameraFailure::NoCamera => Phase::NoCamera { lost: false },
+                    CameraFailure::Other(message) => Phase::Error(message),
+                }
+            }
+            Action::CameraLost => {
+                s.phase = Phase::NoCamera { lost: true };
+                s.live = Report::default();
+                s.fps = 0.0;
+            }
+            Action::CameraStopped => {
+                if matches!(s.phase, Phase::Running | Phase::Starting | Phase::NoCamera { lost: true }) {
+                    s.phase = Phase::Ready;
+                }
+                s.live = Report::default();
+                s.fps = 0.0;
+            }
+            Action::LiveAnalysed { report, fps, now_ms, wasm_bytes } => {
+                if s.first_emoji_ms.is_none() && !report.faces.is_empty() {
+                    s.first_emoji_ms = s.camera_started_ms.map(|t| now_ms - t);
+                }
+                s.fps = fps;
+                s.worker_wasm_bytes = wasm_bytes;
+                if s.view == View::Live {
+                    s.consider_announcing(Reading::of(&report), now_ms);
+                }
+                s.live = report;
+            }
+            Action::PhotoChosen => {
+                s.view = View::Photo;
+                s.photo_busy = true;
+                s.photo_error = None;
+            }
+            Action::PhotoAnalysed(report) => {
+                s.photo_busy = false;
+                s.view = View::Photo;
+                let reading = Reading::of(&report);
+                s.announced = Some(reading);
+                s.candidate = None;
+                s.announcement = format!("Photo: {}", reading.sentence());
+                s.photo = Some(report);
+            }
+            Action::PhotoFailed(message) => {
+                s.photo_busy = false;
+                s.photo_error = Some(message);
+            }
+            Action::ShowLive => s.view = View::Live,
+            Action::ToggleStats => s.stats_visible = !s.stats_visible,
+        }
+        Rc::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(top: usize, uncertain: bool, side: f32) -> Face {
+        Face {
+            id: 1,
+            x: 0.0,
+            y: 0.0,
+            w: side,
+            h: side,
+            probabilities: vec![0.0; 7],
+            top,
+            confidence: 0.9,
+            uncertain,
+        }
+    }
+
+    fn live(state: Rc<AppState>, faces: Vec<Face>, now_ms: f64) -> Rc<AppState> {
+        let report = Report { faces, width: 320, height: 240, timings: Timings::default() };
+        state.reduce(Action::LiveAnalysed { report, fps: 30.0, now_ms, wasm_bytes: 0.0 })
+    }
+
+    #[test]
+    fn the_largest_face_is_the_main_face() {
+        let report = Report { faces: vec![face(1, false, 10.0), face(3, false, 50.0)], ..Report::default() };
+        assert_eq!(report.main_face().map(|f| f.top), Some(3));
+    }
+
+    #[test]
+    fn a_reading_is_announced_once_after_it_holds() {
+        let mut s = Rc::new(AppState::default());
+        s = live(s, vec![face(3, false, 40.0)], 0.0);
+        assert_eq!(s.announcement, "");
+        s = live(s, vec![face(3, false, 40.0)], 500.0);
+        assert_eq!(s.announcement, "");
+        s = live(s, vec![face(3, false, 40.0)], 1000.0);
+        assert!(s.announcement.starts_with(&capitalised(emoji_pipeline::label(3))));
+        // A flicker shorter than the hold time is not announced.
+        s = live(s, vec![face(5, false, 40.0)], 1100.0);
+        s = live(s, vec![face(3, false, 40.0)], 1200.0);
+        s = live(s, vec![face(3, false, 40.0)], 5000.0);
+        assert!(s.announcement.starts_with(&capitalised(emoji_pipeline::label(3))));
+        s = live(s, vec![face(0, true, 40.0)], 6000.0);
+        s = live(s, vec![face(0, true, 40.0)], 7000.0);
+        assert_eq!(s.announcement, "Not sure which emotion.");
+    }
+
+    #[test]
+    fn data_state_follows_the_contract() {
+        let states = [
+            Phase::Loading,
+            Phase::Ready,
+            Phase::Starting,
+            Phase::Running,
+            Phase::Denied,
+            Phase::NoCamera { lost: true },
+            Phase::Error("x".into()),
+        ];
+        let names: Vec<_> = states.iter().map(Phase::data_state).collect();
+        assert_eq!(names, ["loading", "ready", "ready", "running", "denied", "no-camera", "error"]);
+    }
+
+    #[test]
+    fn first_emoji_time_counts_from_the_camera_start() {
+        let s = Rc::new(AppState::default()).reduce(Action::CameraRunning {
+            cameras: vec![],
+            active: None,
+            started_ms: 100.0,
+        });
+        let s = live(s, vec![], 200.0);
+        assert_eq!(s.first_emoji_ms, None);
+        let s = live(s, vec![face(3, false, 40.0)], 900.0);
+        assert_eq!(s.first_emoji_ms, Some(800.0));
+    }
+}

@@ -1,0 +1,157 @@
+//! The inference worker: keeps the `Pipeline` and the `Tracker` and answers one frame at a time.
+//!
+//! The page never sends a new frame before the answer to the last one has arrived, so the worker needs no queue.
+//! The pixel buffer is kept between frames so that a long session does not churn the wasm heap.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use emoji_pipeline::{Frame, Pipeline, TrackedFace, Tracker, TrackerConfig};
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{self, Face, Request, Response, Source, Timings};
+
+/// What the worker keeps between messages.
+struct Inference {
+    pipeline: Option<Pipeline>,
+    tracker: Tracker,
+    pixels: Vec<u8>,
+}
+
+/// Registers the message handler; called by the worker's `main`.
+pub fn start() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let state = Rc::new(RefCell::new(Inference {
+        pipeline: None,
+        tracker: Tracker::new(TrackerConfig::default()),
+        pixels: Vec::new(),
+    }));
+    let reply_scope = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let response = match protocol::decode::<Request>(event.data()) {
+            Ok((request, payloads)) => state.borrow_mut().handle(request, &payloads),
+            Err(message) => Some(Response::Failed { message }),
+        };
+        if let Some(response) = response {
+            post(&reply_scope, &response);
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, response: &Response) {
+    match protocol::encode(response, &[]) {
+        Ok((message, _)) => {
+            if let Err(err) = scope.post_message(&message) {
+                web_sys::console::error_2(&"emoji-mirror worker: cannot reply".into(), &err);
+            }
+        }
+        Err(message) => web_sys::console::error_1(&message.into()),
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+/// The size of this worker's wasm memory in bytes.
+fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64)
+        .unwrap_or(0.0)
+}
+
+impl Inference {
+    fn handle(&mut self, request: Request, payloads: &[Uint8Array]) -> Option<Response> {
+        match request {
+            Request::Init => Some(self.init(payloads)),
+            Request::ResetTracker => {
+                self.tracker.reset();
+                None
+            }
+            Request::Frame { seq, source, width, height, now_ms } => Some(
+                self.analyse(seq, source, width, height, now_ms, payloads)
+                    .unwrap_or_else(|message| Response::FrameFailed { seq, source, message }),
+            ),
+        }
+    }
+
+    fn init(&mut self, payloads: &[Uint8Array]) -> Response {
+        let start = now_ms();
+        let [detector, emotion] = payloads else {
+            return Response::Failed { message: format!("expected 2 model files, got {}", payloads.len()) };
+        };
+        match Pipeline::from_bytes(&detector.to_vec(), &emotion.to_vec()) {
+            Ok(pipeline) => {
+                self.pipeline = Some(pipeline);
+                Response::Ready { load_ms: now_ms() - start }
+            }
+            Err(err) => Response::Failed { message: format!("loading the models: {err}") },
+        }
+    }
+
+    fn analyse(
+        &mut self,
+        seq: u32,
+        source: Source,
+        width: u32,
+        height: u32,
+        frame_ms: f64,
+        payloads: &[Uint8Array],
+    ) -> Result<Response, String> {
+        let start = now_ms();
+        let pipeline = self.pipeline.as_ref().ok_or("the models are not loaded yet")?;
+        let bytes = payloads.first().ok_or("a frame without pixels")?;
+        let expected = width as usize * height as usize * 4;
+        if bytes.length() as usize != expected {
+            return Err(format!("a {width}x{height} frame needs {expected} bytes, got {}", bytes.length()));
+        }
+        self.pixels.resize(expected, 0);
+        bytes.copy_to(&mut self.pixels);
+        let analysis = pipeline
+            .analyze_frame(Frame { width, height, rgba: &self.pixels })
+            .map_err(|e| format!("analysing the frame: {e}"))?;
+        let tracked = match source {
+            Source::Live => self.tracker.update(&analysis.faces, frame_ms),
+            // A photo is judged alone: a fresh tracker gives the same fields (top, confidence, not sure) unsmoothed.
+            Source::Photo => Tracker::new(TrackerConfig::default()).update(&analysis.faces, 0.0),
+        };
+        let timings = Timings {
+            detect_ms: analysis.timings.detect_ms,
+            crop_ms: analysis.timings.crop_ms,
+            classify_ms: analysis.timings.classify_ms,
+            worker_ms: now_ms() - start,
+        };
+        Ok(Response::Analysed {
+            seq,
+            source,
+            width,
+            height,
+            faces: tracked.iter().map(face).collect(),
+            timings,
+            wasm_bytes: wasm_memory_bytes(),
+        })
+    }
+}
+
+fn face(t: &TrackedFace) -> Face {
+    Face {
+        id: t.id,
+        x: t.bbox.x,
+        y: t.bbox.y,
+        w: t.bbox.w,
+        h: t.bbox.h,
+        probabilities: t.probabilities.to_vec(),
+        top: t.top,
+        confidence: t.confidence,
+        uncertain: t.uncertain,
+    }
+}

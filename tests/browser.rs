@@ -1,0 +1,338 @@
+//! Browser tests: the built site (dist/) in headless Chromium, driven through chromedriver, served under a sub-path.
+//!
+//! Run (after `trunk build --release`):
+//!   cargo test -p emoji-mirror-site --release --test browser -- --test-threads=1
+//! The 5-minute memory soak is `#[ignore]`d here and run by scripts/bench-browser.sh (see tests/browser_bench.rs).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Result};
+use common::*;
+use emoji_pipeline::{label, LABELS_LEN};
+use fantoccini::Locator;
+
+/// Faces per emotion in the fake-camera video.
+const FACES_PER_EMOTION: usize = 3;
+/// Frames per second of the fake-camera video (the segment test needs every segment seen, not every frame).
+const VIDEO_FPS: u32 = 10;
+const FACE_SECONDS: u32 = 2;
+const BLANK_SECONDS: u32 = 1;
+
+/// One segment of the fake-camera video: the faces pasted into its frame and what the page should say.
+struct Segment {
+    frame: image::RgbImage,
+    label: usize,
+    faces: usize,
+}
+
+/// The fake-camera script: for each emotion several val faces, chosen (first by file name) among those that the
+/// *native* pipeline reads correctly in the very same frame, so that this test measures whether the browser
+/// reproduces the pipeline end to end (camera, colour conversion, canvas, worker, tracker), not the model's accuracy
+/// (reported as PublicTest (val) in models/MODEL_CARD.md); then two faces side by side. Blank frames between.
+fn segments() -> (Vec<Segment>, image::RgbImage) {
+    let pipeline = native_pipeline();
+    let positions = [(120, 100, 220), (300, 140, 200), (200, 60, 260)];
+    let mut segments = Vec::new();
+    let mut chosen: Vec<Vec<image::GrayImage>> = vec![Vec::new(); LABELS_LEN];
+    for k in 0..FACES_PER_EMOTION {
+        for (l, picked) in chosen.iter_mut().enumerate() {
+            let (x, y, side) = positions[k % positions.len()];
+            let files = val_faces(label(l));
+            let found = files.iter().find_map(|path| {
+                let face = load_grey(path);
+                if picked.contains(&face) {
+                    return None;
+                }
+                let (frame, _) = compose(&[(&face, x, y, side)], (k * 7 + l) as u32);
+                (native_reading(&pipeline, &frame) == (Some(l), 1)).then_some((face, frame))
+            });
+            let Some((face, frame)) = found else {
+                panic!("no val face of {} that the native pipeline reads correctly", label(l));
+            };
+            picked.push(face);
+            segments.push(Segment { frame, label: l, faces: 1 });
+        }
+    }
+    let happy = label_index("happy");
+    let surprise = label_index("surprise");
+    let (two, _) = compose(&[(&chosen[happy][0], 40, 150, 200), (&chosen[surprise][0], 380, 150, 200)], 99);
+    let (main, count) = native_reading(&pipeline, &two);
+    assert_eq!(count, 2, "the native pipeline finds both faces of the side-by-side frame");
+    segments.push(Segment { frame: two, label: main.unwrap_or(happy), faces: 2 });
+    let (blank, _) = compose(&[], 1234);
+    assert_eq!(native_reading(&pipeline, &blank).1, 0, "the blank frame has no face for the native pipeline");
+    (segments, blank)
+}
+
+fn label_index(name: &str) -> usize {
+    (0..LABELS_LEN).find(|&i| label(i) == name).unwrap_or_else(|| panic!("{name} is not a label"))
+}
+
+/// One sample of the page's `#emotion` hooks.
+#[derive(Clone, Debug)]
+struct Sample {
+    emotion: String,
+    faces: usize,
+}
+
+/// Splits samples into runs of frames with faces, separated by at least `min_blank` samples without.
+fn face_runs(samples: &[Sample], min_blank: usize) -> Vec<Vec<Sample>> {
+    let mut runs: Vec<Vec<Sample>> = Vec::new();
+    let mut current: Vec<Sample> = Vec::new();
+    let mut blank = 0;
+    // Start at the first blank so that the first run is complete.
+    let start = samples.iter().position(|s| s.faces == 0).unwrap_or(samples.len());
+    for s in &samples[start..] {
+        if s.faces == 0 {
+            blank += 1;
+            if blank >= min_blank && !current.is_empty() {
+                runs.push(std::mem::take(&mut current));
+            }
+        } else {
+            // A dropout shorter than `min_blank` stays inside its segment.
+            blank = 0;
+            current.push(s.clone());
+        }
+    }
+    runs
+}
+
+fn majority<T: Clone + PartialEq>(items: impl Iterator<Item = T>) -> Option<(T, usize)> {
+    let mut counts: Vec<(T, usize)> = Vec::new();
+    for item in items {
+        match counts.iter_mut().find(|(t, _)| *t == item) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((item, 1)),
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let (segments, blank) = segments();
+    let dir = std::env::temp_dir().join(format!("emoji-mirror-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let video = dir.join("segments.y4m");
+    let mut y4m = Y4mWriter::create(&video, VIDEO_FPS)?;
+    for s in &segments {
+        y4m.frame(&blank, BLANK_SECONDS * VIDEO_FPS)?;
+        y4m.frame(&s.frame, FACE_SECONDS * VIDEO_FPS)?;
+    }
+    y4m.finish()?;
+    let loop_seconds = segments.len() as u64 * u64::from(FACE_SECONDS + BLANK_SECONDS);
+
+    let server = StaticServer::start(dist_dir())?;
+    let browser = Browser::launch(&BrowserOptions { allow_camera: true, fake_camera: Some(video.clone()), ..Default::default() }).await?;
+    let result = async {
+        open_site(&browser, &server).await?;
+        browser.click("#start").await?;
+        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        // One full loop after the first blank, and a segment more.
+        let until = Instant::now() + Duration::from_secs(loop_seconds + 2 * u64::from(FACE_SECONDS + BLANK_SECONDS) + 2);
+        let mut samples = Vec::new();
+        let mut fps = Vec::new();
+        while Instant::now() < until {
+            let (emotion, _, faces) = browser.emotion().await?;
+            samples.push(Sample { emotion, faces });
+            if let Some(f) = browser.attr("#fps", "data-fps").await?.and_then(|f| f.parse::<f64>().ok()) {
+                fps.push(f);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mean_fps = fps.iter().sum::<f64>() / fps.len().max(1) as f64;
+        eprintln!("{} samples, mean analysed fps {mean_fps:.1}", samples.len());
+        ensure!(
+            samples.iter().filter(|s| s.faces == 0).all(|s| s.emotion == "none"),
+            "a frame without faces must read `none`"
+        );
+        let runs = face_runs(&samples, 3);
+        ensure!(
+            runs.len() >= segments.len(),
+            "saw {} face segments separated by blanks in one loop, expected {} (blank frames must read none)",
+            runs.len(),
+            segments.len()
+        );
+        let summary: Vec<(String, usize)> = runs
+            .iter()
+            .map(|run| {
+                // The middle of a run: the tracker's smoothing settles at its start.
+                let middle = &run[run.len() / 4..run.len() - run.len() / 4];
+                let middle = if middle.is_empty() { &run[..] } else { middle };
+                let emotion = majority(middle.iter().map(|s| s.emotion.clone())).map(|(e, _)| e).unwrap_or_default();
+                let faces = majority(middle.iter().map(|s| s.faces)).map(|(f, _)| f).unwrap_or(0);
+                (emotion, faces)
+            })
+            .collect();
+        eprintln!("runs seen: {summary:?}");
+        // The two-face segment is the last of a loop: it anchors the alignment.
+        let two = summary.iter().position(|(_, f)| *f == 2);
+        ensure!(two.is_some(), "no run with two faces: {summary:?}");
+        let two = two.unwrap_or(0);
+        let n = segments.len();
+        let mut right = 0;
+        let mut report = Vec::new();
+        for (i, seg) in segments.iter().enumerate().take(n - 1) {
+            // Run `two` is segment n-1; segment i is (i + 1) runs after it, or before it in the previous loop.
+            let offset = i as isize + 1 - n as isize;
+            let index = two as isize + offset + if two as isize + offset < 0 { n as isize } else { 0 };
+            let seen = summary.get(index as usize).cloned().unwrap_or_default();
+            let ok = seen.0 == label(seg.label) && seen.1 == seg.faces;
+            right += usize::from(ok);
+            report.push(format!("{}:{}{}", label(seg.label), seen.0, if ok { "" } else { " ✗" }));
+        }
+        eprintln!("segments (expected:seen): {}", report.join(", "));
+        let share = right as f64 / (n - 1) as f64;
+        ensure!(share >= 0.8, "only {right} of {} face segments read right: {}", n - 1, report.join(", "));
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let pipeline = native_pipeline();
+    let happy = val_faces("happy");
+    let face = load_grey(&happy[0]);
+    let (frame, _) = compose(&[(&face, 200, 90, 240)], 7);
+    let expected = native_reading(&pipeline, &frame);
+    let dir = std::env::temp_dir().join(format!("emoji-mirror-photo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let photo = dir.join("photo.png");
+    frame.save(&photo)?;
+
+    let server = StaticServer::start(dist_dir())?;
+    let browser = Browser::launch(&BrowserOptions::default()).await?;
+    let result = async {
+        open_site(&browser, &server).await?;
+        let input = browser.client.find(Locator::Css("input[type=file]#photo")).await?;
+        input.send_keys(&photo.display().to_string()).await?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let view = browser.attr("#app", "data-view").await?;
+            let (emotion, confidence, faces) = browser.emotion().await?;
+            if view.as_deref() == Some("photo") && faces > 0 {
+                eprintln!("photo: {emotion} {confidence:.3} ({faces} faces); native: {expected:?}");
+                ensure!(faces == expected.1, "the page found {faces} faces, the native pipeline {}", expected.1);
+                ensure!(
+                    Some(emotion.as_str()) == expected.0.map(label),
+                    "the page reads {emotion}, the native pipeline {:?}",
+                    expected.0.map(label)
+                );
+                ensure!((0.0..=1.0).contains(&confidence), "confidence {confidence} out of 0–1");
+                let download = browser.client.find(Locator::Css("#download")).await?;
+                ensure!(download.attr("disabled").await?.is_none(), "the annotated photo can be downloaded");
+                return Ok(());
+            }
+            ensure!(Instant::now() < deadline, "no photo result after 30 s (view {view:?}, faces {faces})");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    .await;
+    browser.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_camera_says_how_to_allow_it() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = StaticServer::start(dist_dir())?;
+    let browser = Browser::launch(&BrowserOptions { allow_camera: false, fake_camera: Some("".into()), ..Default::default() }).await?;
+    let result = async {
+        open_site(&browser, &server).await?;
+        browser.click("#start").await?;
+        browser.wait_state(&["denied"], Duration::from_secs(20)).await?;
+        let text = browser.js("return document.querySelector('.status').textContent").await?;
+        let text = text.as_str().unwrap_or_default();
+        ensure!(text.contains("Allow") && text.contains("photo"), "the denied state explains the way forward: {text}");
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_camera_the_page_says_so() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = StaticServer::start(dist_dir())?;
+    // Allowed, but no fake device: a headless machine has no camera.
+    let browser = Browser::launch(&BrowserOptions { allow_camera: true, ..Default::default() }).await?;
+    let result = async {
+        open_site(&browser, &server).await?;
+        browser.click("#start").await?;
+        browser.wait_state(&["no-camera"], Duration::from_secs(20)).await?;
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let pipeline_free_photo = std::env::temp_dir().join(format!("emoji-mirror-net-{}.png", std::process::id()));
+    let face = load_grey(&val_faces("surprise")[0]);
+    compose(&[(&face, 220, 120, 200)], 3).0.save(&pipeline_free_photo)?;
+    let server = StaticServer::start(dist_dir())?;
+    let browser = Browser::launch(&BrowserOptions { allow_camera: true, fake_camera: Some("".into()), ..Default::default() }).await?;
+    let result = async {
+        open_site(&browser, &server).await?;
+        // The service worker's first install copies the site into its cache: part of loading.
+        browser
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 navigator.serviceWorker.ready.then(() => done(true), () => done(false));",
+                vec![],
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = server.requests();
+        let resources_before = browser.js("return performance.getEntriesByType('resource').length").await?;
+        // Use everything: camera, stats, snapshot, a photo, back to the camera.
+        browser.click("#start").await?;
+        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        browser.click("#stats-toggle").await?;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let fps: f64 = browser.attr("#fps", "data-fps").await?.and_then(|f| f.parse().ok()).unwrap_or(0.0);
+        ensure!(fps > 0.0, "frames are analysed (data-fps {fps})");
+        browser.click("#snapshot").await?;
+        let input = browser.client.find(Locator::Css("input[type=file]#photo")).await?;
+        input.send_keys(&pipeline_free_photo.display().to_string()).await?;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        browser.click("#show-live").await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = server.requests();
+        let resources_after = browser.js("return performance.getEntriesByType('resource').length").await?;
+        ensure!(
+            after.len() == before.len(),
+            "requests after load: {:?}",
+            &after[before.len().min(after.len())..]
+        );
+        ensure!(resources_after == resources_before, "the browser's resource log grew: {resources_before} → {resources_after}");
+        ensure!(
+            before.iter().all(|p| p.starts_with(SUB_PATH)),
+            "every request stays under {SUB_PATH}: {before:?}"
+        );
+        let failed = browser
+            .js("return performance.getEntriesByType('resource').filter(e => e.responseStatus >= 400).map(e => e.name)")
+            .await?;
+        ensure!(failed.as_array().is_some_and(Vec::is_empty), "failed loads: {failed}");
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    let _ = std::fs::remove_file(&pipeline_free_photo);
+    result
+}

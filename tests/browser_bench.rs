@@ -1,0 +1,183 @@
+//! The browser benchmark and the memory soak: long runs, `#[ignore]`d, run by scripts/bench-browser.sh.
+//!
+//! - `benchmark` records (never asserts) frames analysed per second with a 30 fps fake camera and one face, the time
+//!   from the camera's start to the first emoji, milliseconds per stage, model load time and the gzip size of dist/,
+//!   into `bench/browser.json` (or `$EMOJI_MIRROR_BENCH_OUT`).
+//! - `memory_stays_flat_with_the_camera_on` runs the fake camera for 5 minutes (`$EMOJI_MIRROR_SOAK_SECONDS`) and
+//!   checks that the JS heap and the wasm memories stay within 10% of their value after the first minute.
+//!
+//!   cargo test -p emoji-mirror-site --release --test browser_bench -- --ignored --test-threads=1 --nocapture
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use common::*;
+use serde_json::{json, Value};
+
+/// A 2-second, 30 fps loop of one happy val face (slightly moving so that frames differ).
+fn one_face_video(path: &Path) -> Result<()> {
+    let face = load_grey(&val_faces("happy")[0]);
+    let mut y4m = Y4mWriter::create(path, 30)?;
+    for i in 0..60 {
+        let dx = (i as i64 % 20) - 10;
+        let (frame, _) = compose(&[(&face, 200 + dx, 100, 220)], 5);
+        y4m.frame(&frame, 1)?;
+    }
+    y4m.finish()
+}
+
+fn gzip_size(dir: &Path) -> Result<(u64, u64, Vec<(String, u64, u64)>)> {
+    let mut total = (0, 0);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bytes)?;
+        let packed = gz.finish()?.len() as u64;
+        total.0 += bytes.len() as u64;
+        total.1 += packed;
+        files.push((path.file_name().unwrap_or_default().to_string_lossy().into_owned(), bytes.len() as u64, packed));
+    }
+    files.sort_by(|a, b| b.2.cmp(&a.2));
+    Ok((total.0, total.1, files))
+}
+
+async fn stats(browser: &Browser) -> Result<Value> {
+    browser
+        .js("const s = document.querySelector('#stats').dataset; \
+             return { fps: parseFloat(document.querySelector('#fps').dataset.fps), \
+                      detect_ms: parseFloat(s.detectMs), crop_ms: parseFloat(s.cropMs), \
+                      classify_ms: parseFloat(s.classifyMs), worker_ms: parseFloat(s.workerMs), \
+                      model_load_ms: parseFloat(s.modelLoadMs), first_emoji_ms: parseFloat(s.firstEmojiMs), \
+                      js_heap: parseFloat(s.jsHeap), wasm_page: parseFloat(s.wasmPage), \
+                      wasm_worker: parseFloat(s.wasmWorker) };")
+        .await
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark (about a minute); run by scripts/bench-browser.sh"]
+async fn benchmark() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let dir = std::env::temp_dir().join(format!("emoji-mirror-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let video = dir.join("one-face.y4m");
+    one_face_video(&video)?;
+    let dist = dist_dir();
+    let server = StaticServer::start(dist.clone())?;
+    let browser =
+        Browser::launch(&BrowserOptions { allow_camera: true, fake_camera: Some(video), ..Default::default() }).await?;
+    let result = async {
+        let opened = Instant::now();
+        open_site(&browser, &server).await?;
+        let ready_s = opened.elapsed().as_secs_f64();
+        browser.click("#start").await?;
+        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        // Warm-up, then 20 s of samples.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            samples.push(stats(&browser).await?);
+        }
+        let field = |k: &str| samples.iter().filter_map(|s| s[k].as_f64()).collect::<Vec<_>>();
+        let last = samples.last().cloned().unwrap_or_default();
+        let (raw, gz, files) = gzip_size(&dist)?;
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+        let chromium = std::process::Command::new(std::env::var("CHROME_BIN").unwrap_or("/usr/bin/chromium".into()))
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        let results = json!({
+            "what": "headless Chromium, 30 fps fake camera (y4m, 640x480), one face; frames scaled to 320 px for the worker",
+            "chromium": chromium,
+            "cores": cores,
+            "page_ready_s": ready_s,
+            "model_load_ms": last["model_load_ms"],
+            "first_emoji_ms_after_camera_start": last["first_emoji_ms"],
+            "fps_analysed_mean": mean(&field("fps")),
+            "fps_analysed_min": field("fps").iter().copied().fold(f64::INFINITY, f64::min),
+            "detect_ms_mean": mean(&field("detect_ms")),
+            "crop_ms_mean": mean(&field("crop_ms")),
+            "classify_ms_mean": mean(&field("classify_ms")),
+            "worker_ms_mean": mean(&field("worker_ms")),
+            "dist_bytes": raw,
+            "dist_gzip_bytes": gz,
+            "dist_files_gzip": files.iter().map(|(n, r, g)| json!({"file": n, "bytes": r, "gzip": g})).collect::<Vec<_>>(),
+        });
+        let out = std::env::var_os("EMOJI_MIRROR_BENCH_OUT")
+            .map_or_else(|| repo_root().join("bench").join("browser.json"), std::path::PathBuf::from);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&out, serde_json::to_string_pretty(&results)? + "\n")
+            .with_context(|| format!("writing {}", out.display()))?;
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "runs for 5 minutes; run by scripts/bench-browser.sh"]
+async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let seconds: u64 = std::env::var("EMOJI_MIRROR_SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let dir = std::env::temp_dir().join(format!("emoji-mirror-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let video = dir.join("one-face.y4m");
+    one_face_video(&video)?;
+    let server = StaticServer::start(dist_dir())?;
+    let browser = Browser::launch(&BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some(video),
+        // A garbage collection before each reading makes the JS heap comparable.
+        extra_args: vec!["--js-flags=--expose-gc".into()],
+    })
+    .await?;
+    let result = async {
+        open_site(&browser, &server).await?;
+        browser.click("#start").await?;
+        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        let started = Instant::now();
+        let reading = || async {
+            browser.js("if (window.gc) { window.gc(); }").await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            stats(&browser).await
+        };
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let first = reading().await?;
+        while started.elapsed() < Duration::from_secs(seconds) {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        let last = reading().await?;
+        println!("after 1 min: {first}\nafter {seconds} s: {last}");
+        for key in ["js_heap", "wasm_page", "wasm_worker"] {
+            let (a, b) = (first[key].as_f64().unwrap_or(f64::NAN), last[key].as_f64().unwrap_or(f64::NAN));
+            ensure!(a > 0.0 && b.is_finite(), "{key} was not reported ({a}, {b})");
+            ensure!((b - a).abs() <= 0.10 * a, "{key} moved from {a} to {b} (more than 10%)");
+        }
+        ensure!(last["fps"].as_f64().unwrap_or(0.0) > 0.0, "still analysing frames at the end");
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

@@ -1,0 +1,405 @@
+//! The browser-test harness: a static server for `dist/` under a sub-path, chromedriver + headless Chromium
+//! (Debian's `/usr/bin/chromium` and `/usr/bin/chromedriver`, or `$CHROME_BIN` / `$CHROMEDRIVER`), fake-camera
+//! videos written at test time from val faces, and helpers to read the page's test hooks.
+//!
+//! Needs `trunk build --release` first (dist/, or `$EMOJI_MIRROR_DIST`) and the FER-2013 data
+//! (`$EMOJI_MIRROR_DATA`, default `../shared/data/fer2013` from the repo root).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use emoji_pipeline::synth::{background, paste_face};
+use emoji_pipeline::{BoxF, Pipeline};
+use fantoccini::{Client, ClientBuilder, Locator};
+use image::{GrayImage, RgbImage};
+use serde_json::{json, Value};
+
+/// The sub-path the site is served under, as on GitHub Pages (`/<repo>/`).
+pub const SUB_PATH: &str = "/emoji-mirror/";
+/// Frame size of the fake camera.
+pub const WIDTH: u32 = 640;
+pub const HEIGHT: u32 = 480;
+
+/// One browser test at a time: each drives its own Chromium, and two would fight over two cores.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The built site; fails with the command to run when it is missing.
+pub fn dist_dir() -> PathBuf {
+    let dist = std::env::var_os("EMOJI_MIRROR_DIST").map_or_else(|| repo_root().join("dist"), PathBuf::from);
+    assert!(
+        dist.join("index.html").is_file() && dist.join("worker_bg.wasm").is_file(),
+        "no built site in {} — run `trunk build --release` in the repo root first (or set EMOJI_MIRROR_DIST)",
+        dist.display()
+    );
+    dist
+}
+
+/// The FER-2013 folders; fails clearly when missing.
+pub fn data_dir() -> PathBuf {
+    let data = std::env::var_os("EMOJI_MIRROR_DATA")
+        .map_or_else(|| repo_root().join("..").join("shared").join("data").join("fer2013"), PathBuf::from);
+    assert!(
+        data.join("val").is_dir(),
+        "no FER-2013 data at {} (expected val/<class>/*.jpg) — set EMOJI_MIRROR_DATA",
+        data.display()
+    );
+    data
+}
+
+/// The native pipeline with the same model files the site serves.
+pub fn native_pipeline() -> Pipeline {
+    let dist = dist_dir();
+    let detector = std::fs::read(dist.join("blazeface_short_range.onnx")).expect("dist/blazeface_short_range.onnx");
+    let emotion = std::fs::read(dist.join("emotion_int8.onnx")).expect("dist/emotion_int8.onnx");
+    Pipeline::from_bytes(&detector, &emotion).expect("the site's models load natively")
+}
+
+/// The val faces of `label`, sorted by file name.
+pub fn val_faces(label: &str) -> Vec<PathBuf> {
+    let dir = data_dir().join("val").join(label);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("png")))
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn load_grey(path: &Path) -> GrayImage {
+    image::open(path).unwrap_or_else(|e| panic!("decoding {}: {e}", path.display())).to_luma8()
+}
+
+/// A 640x480 frame with the given faces (face, x, y, side) pasted on the pipeline's synthetic background.
+pub fn compose(faces: &[(&GrayImage, i64, i64, u32)], seed: u32) -> (RgbImage, Vec<BoxF>) {
+    let mut frame = background(WIDTH, HEIGHT, seed);
+    let boxes = faces.iter().map(|(face, x, y, side)| paste_face(&mut frame, face, *x, *y, *side)).collect();
+    (frame, boxes)
+}
+
+/// The label the native pipeline gives the largest face of `frame`, and how many faces it finds.
+pub fn native_reading(pipeline: &Pipeline, frame: &RgbImage) -> (Option<usize>, usize) {
+    let analysis = pipeline.analyze(frame).expect("native analysis");
+    let main = analysis
+        .faces
+        .iter()
+        .max_by(|a, b| (a.detection.bbox.w * a.detection.bbox.h).total_cmp(&(b.detection.bbox.w * b.detection.bbox.h)));
+    (main.map(|f| f.top()), analysis.faces.len())
+}
+
+/// Writes frames as a YUV4MPEG2 4:2:0 file, the format Chromium's fake camera plays (looped). Chromium reads it as
+/// limited-range BT.601, so that is what is written.
+pub struct Y4mWriter {
+    out: std::io::BufWriter<std::fs::File>,
+    y: Vec<u8>,
+    u: Vec<u8>,
+    v: Vec<u8>,
+}
+
+impl Y4mWriter {
+    pub fn create(path: &Path, fps: u32) -> Result<Self> {
+        let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        writeln!(out, "YUV4MPEG2 W{WIDTH} H{HEIGHT} F{fps}:1 Ip A1:1 C420jpeg")?;
+        Ok(Self { out, y: Vec::new(), u: Vec::new(), v: Vec::new() })
+    }
+
+    pub fn frame(&mut self, img: &RgbImage, repeat: u32) -> Result<()> {
+        assert_eq!(img.dimensions(), (WIDTH, HEIGHT));
+        let (w, h) = (WIDTH as usize, HEIGHT as usize);
+        self.y.clear();
+        self.u.clear();
+        self.v.clear();
+        let rgb = |x: usize, y: usize| {
+            let p = img.get_pixel(x as u32, y as u32).0;
+            (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]))
+        };
+        for yy in 0..h {
+            for xx in 0..w {
+                let (r, g, b) = rgb(xx, yy);
+                self.y.push((16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0).round().clamp(0.0, 255.0) as u8);
+            }
+        }
+        for yy in (0..h).step_by(2) {
+            for xx in (0..w).step_by(2) {
+                let mut acc = (0.0, 0.0, 0.0);
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let (r, g, b) = rgb(xx + dx, yy + dy);
+                    acc = (acc.0 + r / 4.0, acc.1 + g / 4.0, acc.2 + b / 4.0);
+                }
+                let (r, g, b) = acc;
+                self.u.push((128.0 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255.0).round().clamp(0.0, 255.0) as u8);
+                self.v.push((128.0 + (112.0 * r - 93.786 * g - 18.214 * b) / 255.0).round().clamp(0.0, 255.0) as u8);
+            }
+        }
+        for _ in 0..repeat {
+            self.out.write_all(b"FRAME\n")?;
+            self.out.write_all(&self.y)?;
+            self.out.write_all(&self.u)?;
+            self.out.write_all(&self.v)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// A tiny HTTP/1.1 server for a folder, mounted at [`SUB_PATH`]. Every request is logged with its time.
+pub struct StaticServer {
+    pub port: u16,
+    pub log: Arc<Mutex<Vec<(Instant, String)>>>,
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "css" => "text/css",
+        "wasm" => "application/wasm",
+        "json" | "webmanifest" => "application/manifest+json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+impl StaticServer {
+    pub fn start(root: PathBuf) -> Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let server_log = log.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let root = root.clone();
+                let log = server_log.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &root, &log);
+                });
+            }
+        });
+        Ok(Self { port, log })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}{SUB_PATH}", self.port)
+    }
+
+    /// The paths requested so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.iter().map(|(_, p)| p.clone()).collect()).unwrap_or_default()
+    }
+}
+
+fn serve(stream: TcpStream, root: &Path, log: &Mutex<Vec<(Instant, String)>>) -> Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line)? == 0 {
+            return Ok(());
+        }
+        let mut content_length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
+                break;
+            }
+            if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                content_length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; content_length];
+        reader.read_exact(&mut body)?;
+        let mut parts = request_line.split_whitespace();
+        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+        let path = target.split(['?', '#']).next().unwrap_or("/").to_string();
+        if let Ok(mut l) = log.lock() {
+            l.push((Instant::now(), path.clone()));
+        }
+        let mut out = stream.try_clone()?;
+        let file = path.strip_prefix(SUB_PATH).map(|rest| {
+            let rest = if rest.is_empty() { "index.html" } else { rest };
+            root.join(rest)
+        });
+        if path == SUB_PATH.trim_end_matches('/') {
+            write!(out, "HTTP/1.1 301 Moved Permanently\r\nLocation: {SUB_PATH}\r\nContent-Length: 0\r\n\r\n")?;
+            continue;
+        }
+        match file.filter(|f| !path.contains("..") && f.is_file()) {
+            Some(file) if method == "GET" || method == "HEAD" => {
+                let bytes = std::fs::read(&file)?;
+                write!(
+                    out,
+                    "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\n\r\n",
+                    content_type(&file),
+                    bytes.len()
+                )?;
+                if method == "GET" {
+                    out.write_all(&bytes)?;
+                }
+            }
+            _ => write!(out, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")?,
+        }
+        out.flush()?;
+    }
+}
+
+/// How Chromium is started.
+#[derive(Clone, Debug, Default)]
+pub struct BrowserOptions {
+    /// Grant the camera without a prompt (`--use-fake-ui-for-media-stream`); without it prompts are denied.
+    pub allow_camera: bool,
+    /// A fake camera device; `Some(file)` plays that y4m file, `Some("")` the built-in test pattern.
+    pub fake_camera: Option<PathBuf>,
+    /// More Chromium switches.
+    pub extra_args: Vec<String>,
+}
+
+/// chromedriver (killed on drop) and a WebDriver session.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Browser {
+    pub async fn launch(options: &BrowserOptions) -> Result<Self> {
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let port = free_port()?;
+        let mut driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {chromedriver} (install chromium-driver or set CHROMEDRIVER)"))?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                let _ = driver.kill();
+                bail!("chromedriver did not listen on port {port}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--no-default-browser-check".into(),
+            "--enable-precise-memory-info".into(),
+            "--autoplay-policy=no-user-gesture-required".into(),
+            "--window-size=1280,900".into(),
+        ];
+        if options.allow_camera {
+            args.push("--use-fake-ui-for-media-stream".into());
+        } else {
+            args.push("--deny-permission-prompts".into());
+        }
+        if let Some(file) = &options.fake_camera {
+            args.push("--use-fake-device-for-media-stream".into());
+            if !file.as_os_str().is_empty() {
+                args.push(format!("--use-file-for-fake-video-capture={}", file.display()));
+            }
+        }
+        args.extend(options.extra_args.iter().cloned());
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chrome, "args": args },
+        });
+        let capabilities = match capabilities {
+            Value::Object(map) => map,
+            _ => unreachable!("a JSON object literal"),
+        };
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await;
+        match client {
+            Ok(client) => Ok(Self { client, driver }),
+            Err(e) => {
+                let _ = driver.kill();
+                Err(e).context("starting a Chromium session")
+            }
+        }
+    }
+
+    /// Ends the session and chromedriver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+
+    pub async fn js(&self, script: &str) -> Result<Value> {
+        self.client.execute(script, vec![]).await.with_context(|| format!("running {script}"))
+    }
+
+    pub async fn attr(&self, css: &str, name: &str) -> Result<Option<String>> {
+        let element = self.client.find(Locator::Css(css)).await.with_context(|| format!("finding {css}"))?;
+        Ok(element.attr(name).await?)
+    }
+
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.client.find(Locator::Css(css)).await.with_context(|| format!("finding {css}"))?.click().await?;
+        Ok(())
+    }
+
+    /// Waits until `#app[data-state]` is one of `states`; returns it.
+    pub async fn wait_state(&self, states: &[&str], timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        let mut last = None;
+        loop {
+            let state = self.attr("#app", "data-state").await.ok().flatten();
+            if let Some(s) = &state {
+                if states.contains(&s.as_str()) {
+                    return Ok(s.clone());
+                }
+            }
+            last = state.or(last);
+            if Instant::now() > deadline {
+                let message = self.attr(".status", "textContent").await.ok().flatten().unwrap_or_default();
+                bail!("#app[data-state] is {last:?} after {timeout:?}, wanted one of {states:?}; status: {message}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The `#emotion` hooks: (data-emotion, data-confidence, data-faces).
+    pub async fn emotion(&self) -> Result<(String, f64, usize)> {
+        let v = self
+            .js(
+                "const e = document.querySelector('#emotion'); \
+                 return e ? [e.dataset.emotion, e.dataset.confidence, e.dataset.faces] : null;",
+            )
+            .await?;
+        let get = |i: usize| v.get(i).and_then(Value::as_str).unwrap_or("").to_string();
+        Ok((get(0), get(1).parse().unwrap_or(f64::NAN), get(2).parse().unwrap_or(0)))
+    }
+}
+
+/// Opens the site and waits for the models (`ready`).
+pub async fn open_site(browser: &Browser, server: &StaticServer) -> Result<()> {
+    browser.client.goto(&server.url()).await?;
+    browser.wait_state(&["ready"], Duration::from_secs(90)).await.map(|_| ())
+}

@@ -1,0 +1,89 @@
+//! wasm-bindgen tests of the browser-only glue, in headless Chromium:
+//!   CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+//!     cargo test -p emoji-mirror-site --target wasm32-unknown-unknown --test glue
+//! (webdriver.json in the repo root names Chromium and its headless switches.)
+#![cfg(target_arch = "wasm32")]
+
+use emoji_mirror_site::draw;
+use emoji_mirror_site::protocol::{self, Face, Request, Response, Source, Timings};
+use emoji_mirror_site::state::Report;
+use js_sys::Uint8Array;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn a_frame_message_round_trips_and_transfers_its_pixels() {
+    let pixels = Uint8Array::from(&[1u8, 2, 3, 4, 5, 6, 7, 8][..]);
+    let request = Request::Frame { seq: 7, source: Source::Live, width: 2, height: 1, now_ms: 12.5 };
+    let (message, transfer) = protocol::encode(&request, &[pixels]).expect("encodes");
+    assert_eq!(transfer.length(), 1, "the pixel buffer is transferred, not copied");
+    let (decoded, payloads): (Request, _) = protocol::decode(message).expect("decodes");
+    assert_eq!(decoded, request);
+    assert_eq!(payloads.len(), 1);
+    assert_eq!(payloads[0].to_vec(), vec![1, 2, 3, 4, 5, 6, 7, 8]);
+}
+
+#[wasm_bindgen_test]
+fn an_analysis_round_trips() {
+    let response = Response::Analysed {
+        seq: 3,
+        source: Source::Photo,
+        width: 640,
+        height: 480,
+        faces: vec![face(10.0, 20.0, 30.0, 40.0)],
+        timings: Timings { detect_ms: 1.0, crop_ms: 0.5, classify_ms: 2.0, worker_ms: 4.0 },
+        wasm_bytes: 1_048_576.0,
+    };
+    let (message, _) = protocol::encode(&response, &[]).expect("encodes");
+    let (decoded, payloads): (Response, _) = protocol::decode(message).expect("decodes");
+    assert_eq!(decoded, response);
+    assert!(payloads.is_empty());
+}
+
+#[wasm_bindgen_test]
+fn a_message_that_is_not_ours_is_an_error() {
+    assert!(protocol::decode::<Request>(wasm_bindgen::JsValue::from_str("hello")).is_err());
+}
+
+fn face(x: f32, y: f32, w: f32, h: f32) -> Face {
+    Face { id: 1, x, y, w, h, probabilities: vec![0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0], top: 3, confidence: 1.0, uncertain: false }
+}
+
+fn canvas(w: u32, h: u32) -> web_sys::HtmlCanvasElement {
+    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    let canvas: web_sys::HtmlCanvasElement = document.create_element("canvas").expect("canvas").unchecked_into();
+    canvas.set_width(w);
+    canvas.set_height(h);
+    canvas
+}
+
+fn alpha(ctx: &web_sys::CanvasRenderingContext2d, x: f64, y: f64) -> u8 {
+    ctx.get_image_data(x, y, 1.0, 1.0).expect("pixels").data()[3]
+}
+
+#[wasm_bindgen_test]
+fn boxes_are_mirrored_over_the_mirrored_video_and_scaled_to_the_canvas() {
+    // A 100x100 frame drawn on a 200x200 canvas; the face spans x 10..30 of the frame.
+    let canvas = canvas(200, 200);
+    let ctx = draw::context_2d(&canvas, true).expect("2d");
+    let report = Report { faces: vec![face(10.0, 60.0, 20.0, 20.0)], width: 100, height: 100, ..Report::default() };
+    draw::faces(&ctx, 200.0, 200.0, &report, true);
+    // Mirrored and doubled: the box's left edge is at 200 - (10 + 20) * 2 = 140, its right edge at 180.
+    assert!(alpha(&ctx, 140.0, 150.0) > 0, "left edge of the mirrored box");
+    assert!(alpha(&ctx, 180.0, 150.0) > 0, "right edge of the mirrored box");
+    assert_eq!(alpha(&ctx, 20.0, 150.0), 0, "nothing where the unmirrored box would be");
+    assert_eq!(alpha(&ctx, 160.0, 150.0), 0, "the box is an outline");
+
+    let plain = canvas(200, 200);
+    let ctx = draw::context_2d(&plain, true).expect("2d");
+    draw::faces(&ctx, 200.0, 200.0, &report, false);
+    assert!(alpha(&ctx, 20.0, 150.0) > 0, "unmirrored box on a photo");
+}
+
+#[wasm_bindgen_test]
+fn a_dom_exception_is_described_by_name_and_message() {
+    let e = web_sys::DomException::new_with_message_and_name("Permission denied", "NotAllowedError").expect("exception");
+    assert_eq!(emoji_mirror_site::camera::describe(&e.into()), "NotAllowedError: Permission denied");
+}
