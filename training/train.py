@@ -65,7 +65,7 @@ class Config:
     warmup_pct: float = 0.2  # onecycle's rising part
     label_smoothing: float = 0.1
     dropout: float = 0.5
-    aug: str = "full"  # full | light (flip + small shift) | none
+    aug: str = "full"  # full | medium (no noise, less erasing) | light (flips only) | none
     amp: bool = True  # mixed precision (CUDA only)
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch.set_num_threads; 0 leaves torch's default
@@ -92,6 +92,7 @@ PRESETS: dict[str, dict] = {
 
 AUGS = {
     "full": D.AugConfig(flip=0.5, rotate_deg=10.0, shift=0.08, scale=(0.9, 1.1), noise=0.05, erase=0.25),
+    "medium": D.AugConfig(flip=0.5, rotate_deg=10.0, shift=0.08, scale=(0.9, 1.1), noise=0.0, erase=0.1),
     "light": D.AugConfig(flip=0.5, rotate_deg=0.0, shift=0.0, scale=(1.0, 1.0)),
     "none": D.AugConfig(flip=0.0, rotate_deg=0.0, shift=0.0, scale=(1.0, 1.0)),
 }
