@@ -14,7 +14,12 @@ pub fn App() -> Html {
     let overlay = use_node_ref();
     let photo = use_node_ref();
     let file_input = use_node_ref();
-    let engine = use_engine(state.dispatcher(), video.clone(), overlay.clone(), photo.clone());
+    let engine = use_engine(
+        state.dispatcher(),
+        video.clone(),
+        overlay.clone(),
+        photo.clone(),
+    );
 
     // Every control is a thin callback into the engine or the reducer.
     let with_engine = |f: fn(&crate::engine::Engine)| {
@@ -100,7 +105,7 @@ pub fn App() -> Html {
                         on_toggle_stats={on_toggle_stats} />
                 </section>
                 <aside class="panel">
-                    <EmotionPanel report={shown} />
+                    <EmotionPanel report={shown} labels={state.labels.clone()} emoji={state.emoji.clone()} />
                     <Stats state={state.clone()} />
                 </aside>
             </main>

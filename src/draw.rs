@@ -10,10 +10,17 @@ use crate::state::Report;
 pub const NOT_SURE_EMOJI: &str = "🤔";
 
 /// The 2D context of a canvas; `will_read_frequently` keeps it on the CPU for `getImageData`.
-pub fn context_2d(canvas: &HtmlCanvasElement, will_read_frequently: bool) -> Result<CanvasRenderingContext2d, String> {
+pub fn context_2d(
+    canvas: &HtmlCanvasElement,
+    will_read_frequently: bool,
+) -> Result<CanvasRenderingContext2d, String> {
     let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"willReadFrequently".into(), &will_read_frequently.into())
-        .map_err(|_| "canvas options".to_string())?;
+    js_sys::Reflect::set(
+        &options,
+        &"willReadFrequently".into(),
+        &will_read_frequently.into(),
+    )
+    .map_err(|_| "canvas options".to_string())?;
     canvas
         .get_context_with_context_options("2d", &options)
         .map_err(|e| crate::camera::describe(&e))?
@@ -23,17 +30,23 @@ pub fn context_2d(canvas: &HtmlCanvasElement, will_read_frequently: bool) -> Res
 }
 
 /// The emoji drawn for a face.
-pub fn face_emoji(face: &Face) -> &'static str {
+pub fn face_emoji(face: &Face) -> &str {
     if face.uncertain {
         NOT_SURE_EMOJI
     } else {
-        emoji_pipeline::emoji(face.top)
+        &face.emoji
     }
 }
 
 /// Draws a box and an emoji per face of `report` onto `ctx` (a canvas of `width` x `height` showing the same frame
 /// scaled). With `mirrored` the x axis is flipped, to sit over a mirrored video; the emojis themselves stay upright.
-pub fn faces(ctx: &CanvasRenderingContext2d, width: f64, height: f64, report: &Report, mirrored: bool) {
+pub fn faces(
+    ctx: &CanvasRenderingContext2d,
+    width: f64,
+    height: f64,
+    report: &Report,
+    mirrored: bool,
+) {
     if report.width == 0 || report.height == 0 {
         return;
     }
@@ -44,9 +57,17 @@ pub fn faces(ctx: &CanvasRenderingContext2d, width: f64, height: f64, report: &R
     for face in &report.faces {
         let w = f64::from(face.w) * sx;
         let h = f64::from(face.h) * sy;
-        let x = if mirrored { width - (f64::from(face.x) * sx + w) } else { f64::from(face.x) * sx };
+        let x = if mirrored {
+            width - (f64::from(face.x) * sx + w)
+        } else {
+            f64::from(face.x) * sx
+        };
         let y = f64::from(face.y) * sy;
-        ctx.set_line_width(if Some(face.id) == main { line * 1.5 } else { line });
+        ctx.set_line_width(if Some(face.id) == main {
+            line * 1.5
+        } else {
+            line
+        });
         ctx.set_stroke_style_str("rgba(0, 0, 0, 0.55)");
         ctx.stroke_rect(x - line / 2.0, y - line / 2.0, w + line, h + line);
         ctx.set_stroke_style_str("#ffd23f");
@@ -55,7 +76,11 @@ pub fn faces(ctx: &CanvasRenderingContext2d, width: f64, height: f64, report: &R
         ctx.set_font(&format!("{size:.0}px system-ui, 'Noto Color Emoji', 'Apple Color Emoji', 'Segoe UI Emoji', sans-serif"));
         ctx.set_text_align("center");
         // Above the box when there is room, else inside its top edge.
-        let (baseline, ty) = if y - size * 1.1 > 0.0 { ("bottom", y - line * 2.0) } else { ("top", y + line * 2.0) };
+        let (baseline, ty) = if y - size * 1.1 > 0.0 {
+            ("bottom", y - line * 2.0)
+        } else {
+            ("top", y + line * 2.0)
+        };
         ctx.set_text_baseline(baseline);
         let _ = ctx.fill_text(face_emoji(face), x + w / 2.0, ty);
     }
@@ -76,8 +101,10 @@ pub fn frame(
 ) -> Result<(), String> {
     ctx.save();
     if mirrored {
-        ctx.translate(width, 0.0).map_err(|e| crate::camera::describe(&e))?;
-        ctx.scale(-1.0, 1.0).map_err(|e| crate::camera::describe(&e))?;
+        ctx.translate(width, 0.0)
+            .map_err(|e| crate::camera::describe(&e))?;
+        ctx.scale(-1.0, 1.0)
+            .map_err(|e| crate::camera::describe(&e))?;
     }
     let result = if let Some(video) = source.dyn_ref::<web_sys::HtmlVideoElement>() {
         ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, width, height)

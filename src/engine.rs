@@ -13,8 +13,8 @@ use js_sys::{Array, Function, Reflect, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    CanvasRenderingContext2d, Document, Event, EventTarget, File, HtmlCanvasElement, HtmlImageElement,
-    HtmlVideoElement, MediaStream, MessageEvent, VisibilityState, Worker,
+    CanvasRenderingContext2d, Document, Event, EventTarget, File, HtmlCanvasElement,
+    HtmlImageElement, HtmlVideoElement, MediaStream, MessageEvent, VisibilityState, Worker,
 };
 use yew::UseReducerDispatcher;
 
@@ -51,6 +51,8 @@ impl PartialEq for Engine {
 }
 
 type FrameClosure = Closure<dyn FnMut(f64, JsValue)>;
+/// An event listener to remove on shut-down: target, event name, handler.
+type Listener = (EventTarget, &'static str, Closure<dyn FnMut(Event)>);
 
 struct Inner {
     dispatch: UseReducerDispatcher<AppState>,
@@ -63,6 +65,10 @@ struct Inner {
     /// The chosen photo at analysis size, without annotations.
     photo_base: HtmlCanvasElement,
     worker: Worker,
+    /// The worker has registered its message handler (messages sent earlier would be lost).
+    worker_started: Cell<bool>,
+    /// The fetched model files, until the worker can take them.
+    models: RefCell<Option<Vec<Uint8Array>>>,
     /// A frame is at the worker; nothing else is sent until it answers.
     busy: Cell<bool>,
     /// A video frame went by while the worker was busy.
@@ -84,7 +90,7 @@ struct Inner {
     answers: RefCell<VecDeque<f64>>,
     live_report: RefCell<Report>,
     photo_report: RefCell<Option<Report>>,
-    listeners: RefCell<Vec<(EventTarget, &'static str, Closure<dyn FnMut(Event)>)>>,
+    listeners: RefCell<Vec<Listener>>,
     retry_timer: Cell<Option<i32>>,
     retry_closure: RefCell<Option<Closure<dyn FnMut()>>>,
 }
@@ -94,7 +100,9 @@ fn js_err(e: JsValue) -> String {
 }
 
 fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 fn new_canvas(document: &Document) -> Result<HtmlCanvasElement, String> {
@@ -114,7 +122,8 @@ impl Engine {
         let capture_ctx = draw::context_2d(&capture, true)?;
         let overlay_ctx = draw::context_2d(&el.overlay, false)?;
         let photo_base = new_canvas(&document)?;
-        let worker = Worker::new(paths::WORKER).map_err(|e| format!("starting the worker: {}", js_err(e)))?;
+        let worker = Worker::new(paths::WORKER)
+            .map_err(|e| format!("starting the worker: {}", js_err(e)))?;
         let inner = Rc::new(Inner {
             dispatch,
             document,
@@ -124,6 +133,8 @@ impl Engine {
             overlay_ctx,
             photo_base,
             worker,
+            worker_started: Cell::new(false),
+            models: RefCell::new(None),
             busy: Cell::new(false),
             dropped: Cell::new(false),
             seq: Cell::new(0),
@@ -147,9 +158,14 @@ impl Engine {
         let loading = Rc::downgrade(&inner);
         spawn_local(async move {
             let result = fetch_models().await;
-            let Some(inner) = loading.upgrade() else { return };
-            match result.and_then(|payloads| inner.post(&Request::Init, &payloads)) {
-                Ok(()) => {}
+            let Some(inner) = loading.upgrade() else {
+                return;
+            };
+            match result {
+                Ok(models) => {
+                    *inner.models.borrow_mut() = Some(models);
+                    inner.send_models();
+                }
                 Err(message) => inner.dispatch.dispatch(Action::ModelsFailed(message)),
             }
         });
@@ -186,7 +202,10 @@ impl Engine {
     pub fn snapshot(&self) {
         let inner = &self.0;
         let video = &inner.el.video;
-        let (w, h) = (f64::from(video.video_width()), f64::from(video.video_height()));
+        let (w, h) = (
+            f64::from(video.video_width()),
+            f64::from(video.video_height()),
+        );
         if w == 0.0 {
             return;
         }
@@ -215,7 +234,8 @@ impl Engine {
     pub fn shut_down(&self) {
         self.0.close_camera();
         for (target, kind, listener) in self.0.listeners.borrow_mut().drain(..) {
-            let _ = target.remove_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
+            let _ =
+                target.remove_event_listener_with_callback(kind, listener.as_ref().unchecked_ref());
         }
         self.0.worker.set_onmessage(None);
         self.0.worker.terminate();
@@ -224,12 +244,18 @@ impl Engine {
 
 async fn fetch_bytes(url: &str) -> Result<Uint8Array, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| format!("{url}: {}", js_err(e)))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| format!("{url}: not a response"))?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{url}: {}", js_err(e)))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| format!("{url}: not a response"))?;
     if !response.ok() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }
-    let buffer = JsFuture::from(response.array_buffer().map_err(js_err)?).await.map_err(js_err)?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(js_err)?)
+        .await
+        .map_err(js_err)?;
     Ok(Uint8Array::new(&buffer))
 }
 
@@ -240,7 +266,9 @@ async fn fetch_models() -> Result<Vec<Uint8Array>, String> {
 }
 
 fn register_service_worker() {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let navigator = window.navigator();
     if !Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
         return;
@@ -257,7 +285,9 @@ fn register_service_worker() {
 fn download(canvas: &HtmlCanvasElement, name: &'static str) -> Result<(), String> {
     let on_blob = Closure::once_into_js(move |blob: Option<web_sys::Blob>| {
         let Some(blob) = blob else { return };
-        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+            return;
+        };
         let document = web_sys::window().and_then(|w| w.document());
         if let Some(a) = document
             .and_then(|d| d.create_element("a").ok())
@@ -271,17 +301,31 @@ fn download(canvas: &HtmlCanvasElement, name: &'static str) -> Result<(), String
             let _ = web_sys::Url::revoke_object_url(&url);
         });
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                revoke.unchecked_ref(),
+                10_000,
+            );
         }
     });
-    canvas.to_blob_with_type(on_blob.unchecked_ref(), "image/png").map_err(js_err)
+    canvas
+        .to_blob_with_type(on_blob.unchecked_ref(), "image/png")
+        .map_err(js_err)
 }
 
 impl Inner {
-    fn listen(self: &Rc<Self>, target: &EventTarget, kind: &'static str, f: impl FnMut(Event) + 'static) -> Result<(), String> {
+    fn listen(
+        self: &Rc<Self>,
+        target: &EventTarget,
+        kind: &'static str,
+        f: impl FnMut(Event) + 'static,
+    ) -> Result<(), String> {
         let closure = Closure::<dyn FnMut(Event)>::new(f);
-        target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref()).map_err(js_err)?;
-        self.listeners.borrow_mut().push((target.clone(), kind, closure));
+        target
+            .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
+            .map_err(js_err)?;
+        self.listeners
+            .borrow_mut()
+            .push((target.clone(), kind, closure));
         Ok(())
     }
 
@@ -292,7 +336,9 @@ impl Inner {
             let weak = weak.clone();
             move |event: Event| {
                 let Some(inner) = weak.upgrade() else { return };
-                let Ok(event) = event.dyn_into::<MessageEvent>() else { return };
+                let Ok(event) = event.dyn_into::<MessageEvent>() else {
+                    return;
+                };
                 match protocol::decode::<Response>(event.data()) {
                     Ok((response, _)) => inner.on_response(response),
                     Err(message) => web_sys::console::error_1(&message.into()),
@@ -304,7 +350,9 @@ impl Inner {
             let weak = weak.clone();
             move |event: Event| {
                 let Some(inner) = weak.upgrade() else { return };
-                let message = Reflect::get(&event, &"message".into()).ok().and_then(|m| m.as_string());
+                let message = Reflect::get(&event, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string());
                 inner.dispatch.dispatch(Action::ModelsFailed(format!(
                     "The analysis worker failed: {}",
                     message.unwrap_or_else(|| "it could not start".into())
@@ -325,9 +373,16 @@ impl Inner {
                 }
             }
         };
-        self.listen(&self.document.clone().into(), "visibilitychange", on_visibility)?;
+        self.listen(
+            &self.document.clone().into(),
+            "visibilitychange",
+            on_visibility,
+        )?;
 
-        if let Ok(devices) = web_sys::window().ok_or(JsValue::NULL).and_then(|w| w.navigator().media_devices()) {
+        if let Ok(devices) = web_sys::window()
+            .ok_or(JsValue::NULL)
+            .and_then(|w| w.navigator().media_devices())
+        {
             let weak = weak.clone();
             self.listen(&devices.into(), "devicechange", move |_: Event| {
                 if let Some(inner) = weak.upgrade() {
@@ -376,24 +431,38 @@ impl Inner {
             return;
         }
         let closure = self.frame_closure.borrow();
-        let Some(closure) = closure.as_ref() else { return };
+        let Some(closure) = closure.as_ref() else {
+            return;
+        };
         let video = &self.el.video;
-        let rvfc = Reflect::get(video, &"requestVideoFrameCallback".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
+        let rvfc = Reflect::get(video, &"requestVideoFrameCallback".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
         let armed = match rvfc {
-            Some(f) => f.call1(video, closure.as_ref()).ok().and_then(|id| id.as_f64()).map(|id| (id as u32, true)),
+            Some(f) => f
+                .call1(video, closure.as_ref())
+                .ok()
+                .and_then(|id| id.as_f64())
+                .map(|id| (id as u32, true)),
             None => web_sys::window()
-                .and_then(|w| w.request_animation_frame(closure.as_ref().unchecked_ref()).ok())
+                .and_then(|w| {
+                    w.request_animation_frame(closure.as_ref().unchecked_ref())
+                        .ok()
+                })
                 .map(|id| (id as u32, false)),
         };
         self.armed.set(armed);
     }
 
     fn disarm(&self) {
-        let Some((id, video_callback)) = self.armed.take() else { return };
+        let Some((id, video_callback)) = self.armed.take() else {
+            return;
+        };
         if video_callback {
             let video = &self.el.video;
-            if let Some(cancel) =
-                Reflect::get(video, &"cancelVideoFrameCallback".into()).ok().and_then(|f| f.dyn_into::<Function>().ok())
+            if let Some(cancel) = Reflect::get(video, &"cancelVideoFrameCallback".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<Function>().ok())
             {
                 let _ = cancel.call1(video, &JsValue::from(id));
             }
@@ -423,27 +492,54 @@ impl Inner {
             return Ok(());
         }
         let scale = (f64::from(LIVE_MAX_SIDE) / f64::from(vw.max(vh))).min(1.0);
-        let (w, h) = (((f64::from(vw) * scale).round() as u32).max(1), ((f64::from(vh) * scale).round() as u32).max(1));
+        let (w, h) = (
+            ((f64::from(vw) * scale).round() as u32).max(1),
+            ((f64::from(vh) * scale).round() as u32).max(1),
+        );
         if self.capture.width() != w || self.capture.height() != h {
             self.capture.set_width(w);
             self.capture.set_height(h);
         }
         self.capture_ctx
-            .draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, f64::from(w), f64::from(h))
+            .draw_image_with_html_video_element_and_dw_and_dh(
+                video,
+                0.0,
+                0.0,
+                f64::from(w),
+                f64::from(h),
+            )
             .map_err(js_err)?;
         let pixels = self.read_pixels(&self.capture_ctx, w, h)?;
         let seq = self.next_seq();
-        self.post(&Request::Frame { seq, source: Source::Live, width: w, height: h, now_ms: now }, &[pixels])?;
+        self.post(
+            &Request::Frame {
+                seq,
+                source: Source::Live,
+                width: w,
+                height: h,
+                now_ms: now,
+            },
+            &[pixels],
+        )?;
         self.busy.set(true);
         self.dropped.set(false);
         Ok(())
     }
 
     /// The canvas' RGBA bytes, as a typed array whose buffer can be transferred to the worker without a copy.
-    fn read_pixels(&self, ctx: &CanvasRenderingContext2d, w: u32, h: u32) -> Result<Uint8Array, String> {
-        let image = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h)).map_err(js_err)?;
-        let data: Uint8ClampedArray =
-            Reflect::get(&image, &"data".into()).map_err(js_err)?.dyn_into().map_err(|_| "no pixel data")?;
+    fn read_pixels(
+        &self,
+        ctx: &CanvasRenderingContext2d,
+        w: u32,
+        h: u32,
+    ) -> Result<Uint8Array, String> {
+        let image = ctx
+            .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
+            .map_err(js_err)?;
+        let data: Uint8ClampedArray = Reflect::get(&image, &"data".into())
+            .map_err(js_err)?
+            .dyn_into()
+            .map_err(|_| "no pixel data")?;
         Ok(Uint8Array::new(&data.buffer()))
     }
 
@@ -455,23 +551,65 @@ impl Inner {
 
     fn post(&self, request: &Request, payloads: &[Uint8Array]) -> Result<(), String> {
         let (message, transfer) = protocol::encode(request, payloads)?;
-        self.worker.post_message_with_transfer(&message, &transfer).map_err(js_err)
+        self.worker
+            .post_message_with_transfer(&message, &transfer)
+            .map_err(js_err)
+    }
+
+    /// Hands the models to the worker once both the files and the worker are there.
+    fn send_models(&self) {
+        if !self.worker_started.get() {
+            return;
+        }
+        let Some(models) = self.models.borrow_mut().take() else {
+            return;
+        };
+        if let Err(message) = self.post(&Request::Init, &models) {
+            self.dispatch.dispatch(Action::ModelsFailed(message));
+        }
     }
 
     fn on_response(self: &Rc<Self>, response: Response) {
         match response {
-            Response::Ready { load_ms } => self.dispatch.dispatch(Action::ModelsReady { load_ms }),
+            Response::Started => {
+                self.worker_started.set(true);
+                self.send_models();
+            }
+            Response::Ready {
+                load_ms,
+                labels,
+                emoji,
+            } => self.dispatch.dispatch(Action::ModelsReady {
+                load_ms,
+                labels,
+                emoji,
+            }),
             Response::Failed { message } => self.dispatch.dispatch(Action::ModelsFailed(message)),
-            Response::Analysed { source, width, height, faces, timings, wasm_bytes, .. } => {
+            Response::Analysed {
+                source,
+                width,
+                height,
+                faces,
+                timings,
+                wasm_bytes,
+                ..
+            } => {
                 self.busy.set(false);
-                let report = Report { faces, width, height, timings };
+                let report = Report {
+                    faces,
+                    width,
+                    height,
+                    timings,
+                };
                 match source {
                     Source::Live => self.on_live(report, wasm_bytes),
                     Source::Photo => self.on_photo(report),
                 }
                 self.after_answer();
             }
-            Response::FrameFailed { source, message, .. } => {
+            Response::FrameFailed {
+                source, message, ..
+            } => {
                 self.busy.set(false);
                 match source {
                     Source::Live => web_sys::console::warn_1(&message.into()),
@@ -504,14 +642,20 @@ impl Inner {
             while answers.front().is_some_and(|&t| now - t > 1000.0) {
                 answers.pop_front();
             }
-            answers.len() as f64 * 1000.0 / (now - answers.front().copied().unwrap_or(now)).max(1000.0)
+            answers.len() as f64 * 1000.0
+                / (now - answers.front().copied().unwrap_or(now)).max(1000.0)
         };
         if !self.live_on.get() {
             return;
         }
         self.draw_overlay(&report);
         *self.live_report.borrow_mut() = report.clone();
-        self.dispatch.dispatch(Action::LiveAnalysed { report, fps, now_ms: now, wasm_bytes });
+        self.dispatch.dispatch(Action::LiveAnalysed {
+            report,
+            fps,
+            now_ms: now,
+            wasm_bytes,
+        });
     }
 
     fn draw_overlay(&self, report: &Report) {
@@ -545,7 +689,8 @@ impl Inner {
     }
 
     fn load_photo(self: Rc<Self>, file: File) {
-        let fail = |inner: &Inner, message: String| inner.dispatch.dispatch(Action::PhotoFailed(message));
+        let fail =
+            |inner: &Inner, message: String| inner.dispatch.dispatch(Action::PhotoFailed(message));
         let url = match web_sys::Url::create_object_url_with_blob(&file) {
             Ok(url) => url,
             Err(e) => return fail(&self, js_err(e)),
@@ -584,7 +729,10 @@ impl Inner {
             return Err("the image is empty".into());
         }
         let scale = (f64::from(PHOTO_MAX_SIDE) / f64::from(iw.max(ih))).min(1.0);
-        let (w, h) = (((f64::from(iw) * scale).round() as u32).max(1), ((f64::from(ih) * scale).round() as u32).max(1));
+        let (w, h) = (
+            ((f64::from(iw) * scale).round() as u32).max(1),
+            ((f64::from(ih) * scale).round() as u32).max(1),
+        );
         for canvas in [&self.photo_base, &self.el.photo] {
             canvas.set_width(w);
             canvas.set_height(h);
@@ -596,7 +744,13 @@ impl Inner {
         draw::frame(&shown, &self.photo_base, f64::from(w), f64::from(h), false)?;
         let pixels = self.read_pixels(&base, w, h)?;
         let seq = self.next_seq();
-        let request = Request::Frame { seq, source: Source::Photo, width: w, height: h, now_ms: now_ms() };
+        let request = Request::Frame {
+            seq,
+            source: Source::Photo,
+            width: w,
+            height: h,
+            now_ms: now_ms(),
+        };
         if self.busy.get() {
             *self.pending_photo.borrow_mut() = Some(protocol::encode(&request, &[pixels])?);
         } else {
@@ -658,7 +812,11 @@ impl Inner {
         let _ = self.post(&Request::ResetTracker, &[]);
         self.answers.borrow_mut().clear();
         self.live_on.set(true);
-        self.dispatch.dispatch(Action::CameraRunning { cameras, active, started_ms });
+        self.dispatch.dispatch(Action::CameraRunning {
+            cameras,
+            active,
+            started_ms,
+        });
         self.arm();
     }
 
@@ -673,9 +831,15 @@ impl Inner {
         self.el.video.set_src_object(None);
         self.lost.set(true);
         *self.live_report.borrow_mut() = Report::default();
-        draw::clear(&self.overlay_ctx, f64::from(self.el.overlay.width()), f64::from(self.el.overlay.height()));
+        draw::clear(
+            &self.overlay_ctx,
+            f64::from(self.el.overlay.width()),
+            f64::from(self.el.overlay.height()),
+        );
         self.dispatch.dispatch(Action::CameraLost);
-        if let (Some(window), Some(retry)) = (web_sys::window(), self.retry_closure.borrow().as_ref()) {
+        if let (Some(window), Some(retry)) =
+            (web_sys::window(), self.retry_closure.borrow().as_ref())
+        {
             if let Ok(id) = window.set_interval_with_callback_and_timeout_and_arguments_0(
                 retry.as_ref().unchecked_ref(),
                 RETRY_LOST_CAMERA_MS,
@@ -701,6 +865,10 @@ impl Inner {
         }
         self.el.video.set_src_object(None);
         *self.live_report.borrow_mut() = Report::default();
-        draw::clear(&self.overlay_ctx, f64::from(self.el.overlay.width()), f64::from(self.el.overlay.height()));
+        draw::clear(
+            &self.overlay_ctx,
+            f64::from(self.el.overlay.width()),
+            f64::from(self.el.overlay.height()),
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod hooks;
 pub mod protocol;
 pub mod state;
+#[cfg(feature = "worker")]
 pub mod worker;
 
 /// Where the page finds what trunk put next to `index.html` (relative, so the site works under any sub-path).

@@ -22,7 +22,13 @@ pub enum Request {
     /// Payload: the detector's ONNX bytes, then the emotion model's.
     Init,
     /// Payload: `width * height * 4` RGBA bytes. `now_ms` is the page's clock when the frame was captured.
-    Frame { seq: u32, source: Source, width: u32, height: u32, now_ms: f64 },
+    Frame {
+        seq: u32,
+        source: Source,
+        width: u32,
+        height: u32,
+        now_ms: f64,
+    },
     /// Forget tracked faces (the camera changed or restarted).
     ResetTracker,
 }
@@ -38,6 +44,9 @@ pub struct Face {
     /// In the contract's label order.
     pub probabilities: Vec<f32>,
     pub top: usize,
+    /// The label and emoji of `top` (from the pipeline's contract; the page has no copy of it).
+    pub label: String,
+    pub emoji: String,
     pub confidence: f32,
     /// No emotion is clearly ahead ("not sure").
     pub uncertain: bool,
@@ -63,21 +72,45 @@ pub struct Timings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Response {
-    /// The models are loaded; `load_ms` is the time it took inside the worker.
-    Ready { load_ms: f64 },
+    /// The worker listens (sent once, first: messages posted before it would be lost).
+    Started,
+    /// The models are loaded; `load_ms` is the time it took inside the worker. The labels and their emoji, in the
+    /// order of `Face::probabilities`, come from the pipeline's contract.
+    Ready {
+        load_ms: f64,
+        labels: Vec<String>,
+        emoji: Vec<String>,
+    },
     /// The models could not be loaded.
     Failed { message: String },
     /// The analysis of one frame. `wasm_bytes` is the worker's wasm memory size (for the memory soak test).
-    Analysed { seq: u32, source: Source, width: u32, height: u32, faces: Vec<Face>, timings: Timings, wasm_bytes: f64 },
+    Analysed {
+        seq: u32,
+        source: Source,
+        width: u32,
+        height: u32,
+        faces: Vec<Face>,
+        timings: Timings,
+        wasm_bytes: f64,
+    },
     /// One frame could not be analysed.
-    FrameFailed { seq: u32, source: Source, message: String },
+    FrameFailed {
+        seq: u32,
+        source: Source,
+        message: String,
+    },
 }
 
 /// Builds a message and its transfer list from a header and byte payloads.
-pub fn encode<T: Serialize>(header: &T, payloads: &[Uint8Array]) -> Result<(JsValue, Array), String> {
+pub fn encode<T: Serialize>(
+    header: &T,
+    payloads: &[Uint8Array],
+) -> Result<(JsValue, Array), String> {
     let message = Array::new();
     let transfer = Array::new();
-    message.push(&serde_wasm_bindgen::to_value(header).map_err(|e| format!("encoding a message: {e}"))?);
+    message.push(
+        &serde_wasm_bindgen::to_value(header).map_err(|e| format!("encoding a message: {e}"))?,
+    );
     for payload in payloads {
         message.push(payload);
         transfer.push(&payload.buffer());
@@ -87,10 +120,18 @@ pub fn encode<T: Serialize>(header: &T, payloads: &[Uint8Array]) -> Result<(JsVa
 
 /// Splits a received message into its header and byte payloads.
 pub fn decode<T: DeserializeOwned>(data: JsValue) -> Result<(T, Vec<Uint8Array>), String> {
-    let message: Array = data.dyn_into().map_err(|_| "a message that is not an array".to_string())?;
-    let header = serde_wasm_bindgen::from_value(message.get(0)).map_err(|e| format!("decoding a message: {e}"))?;
+    let message: Array = data
+        .dyn_into()
+        .map_err(|_| "a message that is not an array".to_string())?;
+    let header = serde_wasm_bindgen::from_value(message.get(0))
+        .map_err(|e| format!("decoding a message: {e}"))?;
     let payloads = (1..message.length())
-        .map(|i| message.get(i).dyn_into::<Uint8Array>().map_err(|_| format!("payload {i} is not bytes")))
+        .map(|i| {
+            message
+                .get(i)
+                .dyn_into::<Uint8Array>()
+                .map_err(|_| format!("payload {i} is not bytes"))
+        })
         .collect::<Result<_, _>>()?;
     Ok((header, payloads))
 }

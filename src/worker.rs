@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use emoji_pipeline::{Frame, Pipeline, TrackedFace, Tracker, TrackerConfig};
+use emoji_pipeline::{Contract, Frame, Pipeline, TrackedFace, Tracker, TrackerConfig};
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -41,6 +41,7 @@ pub fn start() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
+    post(&scope, &Response::Started);
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, response: &Response) {
@@ -65,7 +66,11 @@ fn now_ms() -> f64 {
 fn wasm_memory_bytes() -> f64 {
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64)
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+        })
         .unwrap_or(0.0)
 }
 
@@ -77,9 +82,19 @@ impl Inference {
                 self.tracker.reset();
                 None
             }
-            Request::Frame { seq, source, width, height, now_ms } => Some(
+            Request::Frame {
+                seq,
+                source,
+                width,
+                height,
+                now_ms,
+            } => Some(
                 self.analyse(seq, source, width, height, now_ms, payloads)
-                    .unwrap_or_else(|message| Response::FrameFailed { seq, source, message }),
+                    .unwrap_or_else(|message| Response::FrameFailed {
+                        seq,
+                        source,
+                        message,
+                    }),
             ),
         }
     }
@@ -87,14 +102,23 @@ impl Inference {
     fn init(&mut self, payloads: &[Uint8Array]) -> Response {
         let start = now_ms();
         let [detector, emotion] = payloads else {
-            return Response::Failed { message: format!("expected 2 model files, got {}", payloads.len()) };
+            return Response::Failed {
+                message: format!("expected 2 model files, got {}", payloads.len()),
+            };
         };
         match Pipeline::from_bytes(&detector.to_vec(), &emotion.to_vec()) {
             Ok(pipeline) => {
                 self.pipeline = Some(pipeline);
-                Response::Ready { load_ms: now_ms() - start }
+                let contract = Contract::shipped();
+                Response::Ready {
+                    load_ms: now_ms() - start,
+                    labels: contract.labels.clone(),
+                    emoji: contract.emoji.clone(),
+                }
             }
-            Err(err) => Response::Failed { message: format!("loading the models: {err}") },
+            Err(err) => Response::Failed {
+                message: format!("loading the models: {err}"),
+            },
         }
     }
 
@@ -108,16 +132,26 @@ impl Inference {
         payloads: &[Uint8Array],
     ) -> Result<Response, String> {
         let start = now_ms();
-        let pipeline = self.pipeline.as_ref().ok_or("the models are not loaded yet")?;
+        let pipeline = self
+            .pipeline
+            .as_ref()
+            .ok_or("the models are not loaded yet")?;
         let bytes = payloads.first().ok_or("a frame without pixels")?;
         let expected = width as usize * height as usize * 4;
         if bytes.length() as usize != expected {
-            return Err(format!("a {width}x{height} frame needs {expected} bytes, got {}", bytes.length()));
+            return Err(format!(
+                "a {width}x{height} frame needs {expected} bytes, got {}",
+                bytes.length()
+            ));
         }
         self.pixels.resize(expected, 0);
         bytes.copy_to(&mut self.pixels);
         let analysis = pipeline
-            .analyze_frame(Frame { width, height, rgba: &self.pixels })
+            .analyze_frame(Frame {
+                width,
+                height,
+                rgba: &self.pixels,
+            })
             .map_err(|e| format!("analysing the frame: {e}"))?;
         let tracked = match source {
             Source::Live => self.tracker.update(&analysis.faces, frame_ms),
@@ -151,6 +185,8 @@ fn face(t: &TrackedFace) -> Face {
         h: t.bbox.h,
         probabilities: t.probabilities.to_vec(),
         top: t.top,
+        label: emoji_pipeline::label(t.top).to_string(),
+        emoji: emoji_pipeline::emoji(t.top).to_string(),
         confidence: t.confidence,
         uncertain: t.uncertain,
     }

@@ -50,25 +50,51 @@ fn segments() -> (Vec<Segment>, image::RgbImage) {
                 (native_reading(&pipeline, &frame) == (Some(l), 1)).then_some((face, frame))
             });
             let Some((face, frame)) = found else {
-                panic!("no val face of {} that the native pipeline reads correctly", label(l));
+                panic!(
+                    "no val face of {} that the native pipeline reads correctly",
+                    label(l)
+                );
             };
             picked.push(face);
-            segments.push(Segment { frame, label: l, faces: 1 });
+            segments.push(Segment {
+                frame,
+                label: l,
+                faces: 1,
+            });
         }
     }
     let happy = label_index("happy");
     let surprise = label_index("surprise");
-    let (two, _) = compose(&[(&chosen[happy][0], 40, 150, 200), (&chosen[surprise][0], 380, 150, 200)], 99);
+    let (two, _) = compose(
+        &[
+            (&chosen[happy][0], 40, 150, 200),
+            (&chosen[surprise][0], 380, 150, 200),
+        ],
+        99,
+    );
     let (main, count) = native_reading(&pipeline, &two);
-    assert_eq!(count, 2, "the native pipeline finds both faces of the side-by-side frame");
-    segments.push(Segment { frame: two, label: main.unwrap_or(happy), faces: 2 });
+    assert_eq!(
+        count, 2,
+        "the native pipeline finds both faces of the side-by-side frame"
+    );
+    segments.push(Segment {
+        frame: two,
+        label: main.unwrap_or(happy),
+        faces: 2,
+    });
     let (blank, _) = compose(&[], 1234);
-    assert_eq!(native_reading(&pipeline, &blank).1, 0, "the blank frame has no face for the native pipeline");
+    assert_eq!(
+        native_reading(&pipeline, &blank).1,
+        0,
+        "the blank frame has no face for the native pipeline"
+    );
     (segments, blank)
 }
 
 fn label_index(name: &str) -> usize {
-    (0..LABELS_LEN).find(|&i| label(i) == name).unwrap_or_else(|| panic!("{name} is not a label"))
+    (0..LABELS_LEN)
+        .find(|&i| label(i) == name)
+        .unwrap_or_else(|| panic!("{name} is not a label"))
 }
 
 /// One sample of the page's `#emotion` hooks.
@@ -84,7 +110,10 @@ fn face_runs(samples: &[Sample], min_blank: usize) -> Vec<Vec<Sample>> {
     let mut current: Vec<Sample> = Vec::new();
     let mut blank = 0;
     // Start at the first blank so that the first run is complete.
-    let start = samples.iter().position(|s| s.faces == 0).unwrap_or(samples.len());
+    let start = samples
+        .iter()
+        .position(|s| s.faces == 0)
+        .unwrap_or(samples.len());
     for s in &samples[start..] {
         if s.faces == 0 {
             blank += 1;
@@ -127,7 +156,12 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
     let loop_seconds = segments.len() as u64 * u64::from(FACE_SECONDS + BLANK_SECONDS);
 
     let server = StaticServer::start(dist_dir())?;
-    let browser = Browser::launch(&BrowserOptions { allow_camera: true, fake_camera: Some(video.clone()), ..Default::default() }).await?;
+    let browser = Browser::launch(&BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some(video.clone()),
+        ..Default::default()
+    })
+    .await?;
     let result = async {
         open_site(&browser, &server).await?;
         browser.click("#start").await?;
@@ -138,6 +172,9 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
         let mut fps = Vec::new();
         while Instant::now() < until {
             let (emotion, _, faces) = browser.emotion().await?;
+            if faces == 2 {
+                screenshot(&browser, "live-two-faces").await;
+            }
             samples.push(Sample { emotion, faces });
             if let Some(f) = browser.attr("#fps", "data-fps").await?.and_then(|f| f.parse::<f64>().ok()) {
                 fps.push(f);
@@ -213,7 +250,10 @@ async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result
     let browser = Browser::launch(&BrowserOptions::default()).await?;
     let result = async {
         open_site(&browser, &server).await?;
-        let input = browser.client.find(Locator::Css("input[type=file]#photo")).await?;
+        let input = browser
+            .client
+            .find(Locator::Css("input[type=file]#photo"))
+            .await?;
         input.send_keys(&photo.display().to_string()).await?;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -221,18 +261,32 @@ async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result
             let (emotion, confidence, faces) = browser.emotion().await?;
             if view.as_deref() == Some("photo") && faces > 0 {
                 eprintln!("photo: {emotion} {confidence:.3} ({faces} faces); native: {expected:?}");
-                ensure!(faces == expected.1, "the page found {faces} faces, the native pipeline {}", expected.1);
+                screenshot(&browser, "photo").await;
+                ensure!(
+                    faces == expected.1,
+                    "the page found {faces} faces, the native pipeline {}",
+                    expected.1
+                );
                 ensure!(
                     Some(emotion.as_str()) == expected.0.map(label),
                     "the page reads {emotion}, the native pipeline {:?}",
                     expected.0.map(label)
                 );
-                ensure!((0.0..=1.0).contains(&confidence), "confidence {confidence} out of 0–1");
+                ensure!(
+                    (0.0..=1.0).contains(&confidence),
+                    "confidence {confidence} out of 0–1"
+                );
                 let download = browser.client.find(Locator::Css("#download")).await?;
-                ensure!(download.attr("disabled").await?.is_none(), "the annotated photo can be downloaded");
+                ensure!(
+                    download.attr("disabled").await?.is_none(),
+                    "the annotated photo can be downloaded"
+                );
                 return Ok(());
             }
-            ensure!(Instant::now() < deadline, "no photo result after 30 s (view {view:?}, faces {faces})");
+            ensure!(
+                Instant::now() < deadline,
+                "no photo result after 30 s (view {view:?}, faces {faces})"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -246,14 +300,27 @@ async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result
 async fn a_denied_camera_says_how_to_allow_it() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = StaticServer::start(dist_dir())?;
-    let browser = Browser::launch(&BrowserOptions { allow_camera: false, fake_camera: Some("".into()), ..Default::default() }).await?;
+    let browser = Browser::launch(&BrowserOptions {
+        allow_camera: false,
+        fake_camera: Some("".into()),
+        ..Default::default()
+    })
+    .await?;
     let result = async {
         open_site(&browser, &server).await?;
         browser.click("#start").await?;
-        browser.wait_state(&["denied"], Duration::from_secs(20)).await?;
-        let text = browser.js("return document.querySelector('.status').textContent").await?;
+        browser
+            .wait_state(&["denied"], Duration::from_secs(20))
+            .await?;
+        screenshot(&browser, "denied").await;
+        let text = browser
+            .js("return document.querySelector('.status').textContent")
+            .await?;
         let text = text.as_str().unwrap_or_default();
-        ensure!(text.contains("Allow") && text.contains("photo"), "the denied state explains the way forward: {text}");
+        ensure!(
+            text.contains("Allow") && text.contains("photo"),
+            "the denied state explains the way forward: {text}"
+        );
         Ok(())
     }
     .await;
@@ -266,11 +333,17 @@ async fn without_a_camera_the_page_says_so() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = StaticServer::start(dist_dir())?;
     // Allowed, but no fake device: a headless machine has no camera.
-    let browser = Browser::launch(&BrowserOptions { allow_camera: true, ..Default::default() }).await?;
+    let browser = Browser::launch(&BrowserOptions {
+        allow_camera: true,
+        ..Default::default()
+    })
+    .await?;
     let result = async {
         open_site(&browser, &server).await?;
         browser.click("#start").await?;
-        browser.wait_state(&["no-camera"], Duration::from_secs(20)).await?;
+        browser
+            .wait_state(&["no-camera"], Duration::from_secs(20))
+            .await?;
         Ok(())
     }
     .await;
@@ -281,11 +354,19 @@ async fn without_a_camera_the_page_says_so() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() -> Result<()> {
     let _serial = SERIAL.lock().await;
-    let pipeline_free_photo = std::env::temp_dir().join(format!("emoji-mirror-net-{}.png", std::process::id()));
+    let pipeline_free_photo =
+        std::env::temp_dir().join(format!("emoji-mirror-net-{}.png", std::process::id()));
     let face = load_grey(&val_faces("surprise")[0]);
-    compose(&[(&face, 220, 120, 200)], 3).0.save(&pipeline_free_photo)?;
+    compose(&[(&face, 220, 120, 200)], 3)
+        .0
+        .save(&pipeline_free_photo)?;
     let server = StaticServer::start(dist_dir())?;
-    let browser = Browser::launch(&BrowserOptions { allow_camera: true, fake_camera: Some("".into()), ..Default::default() }).await?;
+    let browser = Browser::launch(&BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some("".into()),
+        ..Default::default()
+    })
+    .await?;
     let result = async {
         open_site(&browser, &server).await?;
         // The service worker's first install copies the site into its cache: part of loading.

@@ -31,7 +31,11 @@ fn one_face_video(path: &Path) -> Result<()> {
     y4m.finish()
 }
 
-fn gzip_size(dir: &Path) -> Result<(u64, u64, Vec<(String, u64, u64)>)> {
+/// Per file: name, bytes, gzip bytes.
+type Sizes = Vec<(String, u64, u64)>;
+
+/// Total bytes and gzip (-9) bytes of the files in `dir`, and each file's.
+fn gzip_size(dir: &Path) -> Result<(u64, u64, Sizes)> {
     let mut total = (0, 0);
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -45,9 +49,16 @@ fn gzip_size(dir: &Path) -> Result<(u64, u64, Vec<(String, u64, u64)>)> {
         let packed = gz.finish()?.len() as u64;
         total.0 += bytes.len() as u64;
         total.1 += packed;
-        files.push((path.file_name().unwrap_or_default().to_string_lossy().into_owned(), bytes.len() as u64, packed));
+        files.push((
+            path.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            bytes.len() as u64,
+            packed,
+        ));
     }
-    files.sort_by(|a, b| b.2.cmp(&a.2));
+    files.sort_by_key(|f| std::cmp::Reverse(f.2));
     Ok((total.0, total.1, files))
 }
 
@@ -77,8 +88,12 @@ async fn benchmark() -> Result<()> {
     one_face_video(&video)?;
     let dist = dist_dir();
     let server = StaticServer::start(dist.clone())?;
-    let browser =
-        Browser::launch(&BrowserOptions { allow_camera: true, fake_camera: Some(video), ..Default::default() }).await?;
+    let browser = Browser::launch(&BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some(video),
+        ..Default::default()
+    })
+    .await?;
     let result = async {
         let opened = Instant::now();
         open_site(&browser, &server).await?;
@@ -138,7 +153,10 @@ async fn benchmark() -> Result<()> {
 #[ignore = "runs for 5 minutes; run by scripts/bench-browser.sh"]
 async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
     let _serial = SERIAL.lock().await;
-    let seconds: u64 = std::env::var("EMOJI_MIRROR_SOAK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let seconds: u64 = std::env::var("EMOJI_MIRROR_SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
     let dir = std::env::temp_dir().join(format!("emoji-mirror-soak-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let video = dir.join("one-face.y4m");
@@ -154,7 +172,9 @@ async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
     let result = async {
         open_site(&browser, &server).await?;
         browser.click("#start").await?;
-        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        browser
+            .wait_state(&["running"], Duration::from_secs(20))
+            .await?;
         let started = Instant::now();
         let reading = || async {
             browser.js("if (window.gc) { window.gc(); }").await?;
@@ -169,11 +189,23 @@ async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
         let last = reading().await?;
         println!("after 1 min: {first}\nafter {seconds} s: {last}");
         for key in ["js_heap", "wasm_page", "wasm_worker"] {
-            let (a, b) = (first[key].as_f64().unwrap_or(f64::NAN), last[key].as_f64().unwrap_or(f64::NAN));
-            ensure!(a > 0.0 && b.is_finite(), "{key} was not reported ({a}, {b})");
-            ensure!((b - a).abs() <= 0.10 * a, "{key} moved from {a} to {b} (more than 10%)");
+            let (a, b) = (
+                first[key].as_f64().unwrap_or(f64::NAN),
+                last[key].as_f64().unwrap_or(f64::NAN),
+            );
+            ensure!(
+                a > 0.0 && b.is_finite(),
+                "{key} was not reported ({a}, {b})"
+            );
+            ensure!(
+                (b - a).abs() <= 0.10 * a,
+                "{key} moved from {a} to {b} (more than 10%)"
+            );
         }
-        ensure!(last["fps"].as_f64().unwrap_or(0.0) > 0.0, "still analysing frames at the end");
+        ensure!(
+            last["fps"].as_f64().unwrap_or(0.0) > 0.0,
+            "still analysing frames at the end"
+        );
         Ok(())
     }
     .await;

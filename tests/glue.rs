@@ -16,9 +16,19 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 fn a_frame_message_round_trips_and_transfers_its_pixels() {
     let pixels = Uint8Array::from(&[1u8, 2, 3, 4, 5, 6, 7, 8][..]);
-    let request = Request::Frame { seq: 7, source: Source::Live, width: 2, height: 1, now_ms: 12.5 };
+    let request = Request::Frame {
+        seq: 7,
+        source: Source::Live,
+        width: 2,
+        height: 1,
+        now_ms: 12.5,
+    };
     let (message, transfer) = protocol::encode(&request, &[pixels]).expect("encodes");
-    assert_eq!(transfer.length(), 1, "the pixel buffer is transferred, not copied");
+    assert_eq!(
+        transfer.length(),
+        1,
+        "the pixel buffer is transferred, not copied"
+    );
     let (decoded, payloads): (Request, _) = protocol::decode(message).expect("decodes");
     assert_eq!(decoded, request);
     assert_eq!(payloads.len(), 1);
@@ -33,7 +43,12 @@ fn an_analysis_round_trips() {
         width: 640,
         height: 480,
         faces: vec![face(10.0, 20.0, 30.0, 40.0)],
-        timings: Timings { detect_ms: 1.0, crop_ms: 0.5, classify_ms: 2.0, worker_ms: 4.0 },
+        timings: Timings {
+            detect_ms: 1.0,
+            crop_ms: 0.5,
+            classify_ms: 2.0,
+            worker_ms: 4.0,
+        },
         wasm_bytes: 1_048_576.0,
     };
     let (message, _) = protocol::encode(&response, &[]).expect("encodes");
@@ -48,12 +63,29 @@ fn a_message_that_is_not_ours_is_an_error() {
 }
 
 fn face(x: f32, y: f32, w: f32, h: f32) -> Face {
-    Face { id: 1, x, y, w, h, probabilities: vec![0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0], top: 3, confidence: 1.0, uncertain: false }
+    Face {
+        id: 1,
+        x,
+        y,
+        w,
+        h,
+        probabilities: vec![0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+        top: 3,
+        label: "happy".into(),
+        emoji: "😄".into(),
+        confidence: 1.0,
+        uncertain: false,
+    }
 }
 
-fn canvas(w: u32, h: u32) -> web_sys::HtmlCanvasElement {
-    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
-    let canvas: web_sys::HtmlCanvasElement = document.create_element("canvas").expect("canvas").unchecked_into();
+fn new_canvas(w: u32, h: u32) -> web_sys::HtmlCanvasElement {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .expect("canvas")
+        .unchecked_into();
     canvas.set_width(w);
     canvas.set_height(h);
     canvas
@@ -66,17 +98,32 @@ fn alpha(ctx: &web_sys::CanvasRenderingContext2d, x: f64, y: f64) -> u8 {
 #[wasm_bindgen_test]
 fn boxes_are_mirrored_over_the_mirrored_video_and_scaled_to_the_canvas() {
     // A 100x100 frame drawn on a 200x200 canvas; the face spans x 10..30 of the frame.
-    let canvas = canvas(200, 200);
+    let canvas = new_canvas(200, 200);
     let ctx = draw::context_2d(&canvas, true).expect("2d");
-    let report = Report { faces: vec![face(10.0, 60.0, 20.0, 20.0)], width: 100, height: 100, ..Report::default() };
+    let report = Report {
+        faces: vec![face(10.0, 60.0, 20.0, 20.0)],
+        width: 100,
+        height: 100,
+        ..Report::default()
+    };
     draw::faces(&ctx, 200.0, 200.0, &report, true);
     // Mirrored and doubled: the box's left edge is at 200 - (10 + 20) * 2 = 140, its right edge at 180.
-    assert!(alpha(&ctx, 140.0, 150.0) > 0, "left edge of the mirrored box");
-    assert!(alpha(&ctx, 180.0, 150.0) > 0, "right edge of the mirrored box");
-    assert_eq!(alpha(&ctx, 20.0, 150.0), 0, "nothing where the unmirrored box would be");
+    assert!(
+        alpha(&ctx, 140.0, 150.0) > 0,
+        "left edge of the mirrored box"
+    );
+    assert!(
+        alpha(&ctx, 180.0, 150.0) > 0,
+        "right edge of the mirrored box"
+    );
+    assert_eq!(
+        alpha(&ctx, 20.0, 150.0),
+        0,
+        "nothing where the unmirrored box would be"
+    );
     assert_eq!(alpha(&ctx, 160.0, 150.0), 0, "the box is an outline");
 
-    let plain = canvas(200, 200);
+    let plain = new_canvas(200, 200);
     let ctx = draw::context_2d(&plain, true).expect("2d");
     draw::faces(&ctx, 200.0, 200.0, &report, false);
     assert!(alpha(&ctx, 20.0, 150.0) > 0, "unmirrored box on a photo");
@@ -84,6 +131,11 @@ fn boxes_are_mirrored_over_the_mirrored_video_and_scaled_to_the_canvas() {
 
 #[wasm_bindgen_test]
 fn a_dom_exception_is_described_by_name_and_message() {
-    let e = web_sys::DomException::new_with_message_and_name("Permission denied", "NotAllowedError").expect("exception");
-    assert_eq!(emoji_mirror_site::camera::describe(&e.into()), "NotAllowedError: Permission denied");
+    let e =
+        web_sys::DomException::new_with_message_and_name("Permission denied", "NotAllowedError")
+            .expect("exception");
+    assert_eq!(
+        emoji_mirror_site::camera::describe(&e.into()),
+        "NotAllowedError: Permission denied"
+    );
 }

@@ -7,6 +7,9 @@ use crate::state::{capitalised, Report};
 pub struct Props {
     /// The analysed live frame or photo; `None` while a photo is being analysed.
     pub report: Option<Report>,
+    /// The labels and their emoji, in the order of the probabilities (empty until the models are loaded).
+    pub labels: Vec<String>,
+    pub emoji: Vec<String>,
 }
 
 /// The main face's emoji, label, confidence and one bar per emotion (`#emotion`, a stable test hook).
@@ -14,23 +17,27 @@ pub struct Props {
 pub fn EmotionPanel(props: &Props) -> Html {
     let faces = props.report.as_ref().map_or(0, |r| r.faces.len());
     let main = props.report.as_ref().and_then(Report::main_face);
-    let (data_emotion, confidence) =
-        main.map_or(("none", 0.0), |f| (emoji_pipeline::label(f.top), f.confidence.clamp(0.0, 1.0)));
+    let (data_emotion, confidence) = match main {
+        Some(f) => (f.label.clone(), f.confidence.clamp(0.0, 1.0)),
+        None => ("none".to_string(), 0.0),
+    };
     let uncertain = main.is_some_and(|f| f.uncertain);
     let (big, words) = match main {
-        None => ("🫥", "No face".to_string()),
-        Some(f) if f.uncertain => (NOT_SURE_EMOJI, format!("Not sure (maybe {})", emoji_pipeline::label(f.top))),
-        Some(f) => (emoji_pipeline::emoji(f.top), capitalised(emoji_pipeline::label(f.top))),
+        None => ("🫥".to_string(), "No face".to_string()),
+        Some(f) if f.uncertain => (
+            NOT_SURE_EMOJI.to_string(),
+            format!("Not sure (maybe {})", f.label),
+        ),
+        Some(f) => (f.emoji.clone(), capitalised(&f.label)),
     };
-    let bars = (0..emoji_pipeline::LABELS_LEN).map(|i| {
+    let bars = props.labels.iter().enumerate().map(|(i, label)| {
         let p = main.and_then(|f| f.probabilities.get(i).copied()).unwrap_or(0.0).clamp(0.0, 1.0);
-        let label = emoji_pipeline::label(i);
         let id = format!("bar-{label}");
         let top = main.is_some_and(|f| f.top == i);
         html! {
             <li class={classes!("bar", top.then_some("bar-top"))}>
-                <span class="bar-emoji" aria-hidden="true">{ emoji_pipeline::emoji(i) }</span>
-                <label class="bar-label" for={id.clone()}>{ label }</label>
+                <span class="bar-emoji" aria-hidden="true">{ props.emoji.get(i).cloned().unwrap_or_default() }</span>
+                <label class="bar-label" for={id.clone()}>{ label.clone() }</label>
                 <meter id={id} min="0" max="1" low="0.34" high="0.67" optimum="1" value={format!("{p:.3}")}></meter>
                 <span class="bar-value">{ format!("{:.0}%", p * 100.0) }</span>
             </li>

@@ -34,7 +34,10 @@ pub fn Stage(props: &Props) -> Html {
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             dragging.set(false);
-            let file = e.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0));
+            let file = e
+                .data_transfer()
+                .and_then(|d| d.files())
+                .and_then(|files| files.get(0));
             if let Some(file) = file {
                 on_drop.emit(file);
             }

@@ -13,14 +13,20 @@ pub struct Props {
 fn js_heap_bytes() -> Option<f64> {
     let performance = web_sys::window()?.performance()?;
     let memory = Reflect::get(&performance, &"memory".into()).ok()?;
-    Reflect::get(&memory, &"usedJSHeapSize".into()).ok()?.as_f64()
+    Reflect::get(&memory, &"usedJSHeapSize".into())
+        .ok()?
+        .as_f64()
 }
 
 /// The page's wasm memory in bytes.
 fn page_wasm_bytes() -> f64 {
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64)
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+        })
         .unwrap_or(0.0)
 }
 

@@ -20,9 +20,14 @@ pub fn use_engine(
         let engine = engine.clone();
         use_effect_with((), move |_| {
             let created = match (video.cast(), overlay.cast(), photo.cast()) {
-                (Some(video), Some(overlay), Some(photo)) => {
-                    Engine::new(dispatch.clone(), Elements { video, overlay, photo })
-                }
+                (Some(video), Some(overlay), Some(photo)) => Engine::new(
+                    dispatch.clone(),
+                    Elements {
+                        video,
+                        overlay,
+                        photo,
+                    },
+                ),
                 _ => Err("the page's video and canvas elements are missing".to_string()),
             };
             let created = match created {

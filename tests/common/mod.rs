@@ -35,7 +35,8 @@ pub fn repo_root() -> PathBuf {
 
 /// The built site; fails with the command to run when it is missing.
 pub fn dist_dir() -> PathBuf {
-    let dist = std::env::var_os("EMOJI_MIRROR_DIST").map_or_else(|| repo_root().join("dist"), PathBuf::from);
+    let dist = std::env::var_os("EMOJI_MIRROR_DIST")
+        .map_or_else(|| repo_root().join("dist"), PathBuf::from);
     assert!(
         dist.join("index.html").is_file() && dist.join("worker_bg.wasm").is_file(),
         "no built site in {} — run `trunk build --release` in the repo root first (or set EMOJI_MIRROR_DIST)",
@@ -46,8 +47,16 @@ pub fn dist_dir() -> PathBuf {
 
 /// The FER-2013 folders; fails clearly when missing.
 pub fn data_dir() -> PathBuf {
-    let data = std::env::var_os("EMOJI_MIRROR_DATA")
-        .map_or_else(|| repo_root().join("..").join("shared").join("data").join("fer2013"), PathBuf::from);
+    let data = std::env::var_os("EMOJI_MIRROR_DATA").map_or_else(
+        || {
+            repo_root()
+                .join("..")
+                .join("shared")
+                .join("data")
+                .join("fer2013")
+        },
+        PathBuf::from,
+    );
     assert!(
         data.join("val").is_dir(),
         "no FER-2013 data at {} (expected val/<class>/*.jpg) — set EMOJI_MIRROR_DATA",
@@ -59,7 +68,8 @@ pub fn data_dir() -> PathBuf {
 /// The native pipeline with the same model files the site serves.
 pub fn native_pipeline() -> Pipeline {
     let dist = dist_dir();
-    let detector = std::fs::read(dist.join("blazeface_short_range.onnx")).expect("dist/blazeface_short_range.onnx");
+    let detector = std::fs::read(dist.join("blazeface_short_range.onnx"))
+        .expect("dist/blazeface_short_range.onnx");
     let emotion = std::fs::read(dist.join("emotion_int8.onnx")).expect("dist/emotion_int8.onnx");
     Pipeline::from_bytes(&detector, &emotion).expect("the site's models load natively")
 }
@@ -70,30 +80,38 @@ pub fn val_faces(label: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("png")))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("png"))
+        })
         .collect();
     files.sort();
     files
 }
 
 pub fn load_grey(path: &Path) -> GrayImage {
-    image::open(path).unwrap_or_else(|e| panic!("decoding {}: {e}", path.display())).to_luma8()
+    image::open(path)
+        .unwrap_or_else(|e| panic!("decoding {}: {e}", path.display()))
+        .to_luma8()
 }
 
 /// A 640x480 frame with the given faces (face, x, y, side) pasted on the pipeline's synthetic background.
 pub fn compose(faces: &[(&GrayImage, i64, i64, u32)], seed: u32) -> (RgbImage, Vec<BoxF>) {
     let mut frame = background(WIDTH, HEIGHT, seed);
-    let boxes = faces.iter().map(|(face, x, y, side)| paste_face(&mut frame, face, *x, *y, *side)).collect();
+    let boxes = faces
+        .iter()
+        .map(|(face, x, y, side)| paste_face(&mut frame, face, *x, *y, *side))
+        .collect();
     (frame, boxes)
 }
 
 /// The label the native pipeline gives the largest face of `frame`, and how many faces it finds.
 pub fn native_reading(pipeline: &Pipeline, frame: &RgbImage) -> (Option<usize>, usize) {
     let analysis = pipeline.analyze(frame).expect("native analysis");
-    let main = analysis
-        .faces
-        .iter()
-        .max_by(|a, b| (a.detection.bbox.w * a.detection.bbox.h).total_cmp(&(b.detection.bbox.w * b.detection.bbox.h)));
+    let main = analysis.faces.iter().max_by(|a, b| {
+        (a.detection.bbox.w * a.detection.bbox.h)
+            .total_cmp(&(b.detection.bbox.w * b.detection.bbox.h))
+    });
     (main.map(|f| f.top()), analysis.faces.len())
 }
 
@@ -108,10 +126,19 @@ pub struct Y4mWriter {
 
 impl Y4mWriter {
     pub fn create(path: &Path, fps: u32) -> Result<Self> {
-        let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let file =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        writeln!(out, "YUV4MPEG2 W{WIDTH} H{HEIGHT} F{fps}:1 Ip A1:1 C420jpeg")?;
-        Ok(Self { out, y: Vec::new(), u: Vec::new(), v: Vec::new() })
+        writeln!(
+            out,
+            "YUV4MPEG2 W{WIDTH} H{HEIGHT} F{fps}:1 Ip A1:1 C420jpeg"
+        )?;
+        Ok(Self {
+            out,
+            y: Vec::new(),
+            u: Vec::new(),
+            v: Vec::new(),
+        })
     }
 
     pub fn frame(&mut self, img: &RgbImage, repeat: u32) -> Result<()> {
@@ -127,7 +154,11 @@ impl Y4mWriter {
         for yy in 0..h {
             for xx in 0..w {
                 let (r, g, b) = rgb(xx, yy);
-                self.y.push((16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0).round().clamp(0.0, 255.0) as u8);
+                self.y.push(
+                    (16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0)
+                        .round()
+                        .clamp(0.0, 255.0) as u8,
+                );
             }
         }
         for yy in (0..h).step_by(2) {
@@ -138,8 +169,16 @@ impl Y4mWriter {
                     acc = (acc.0 + r / 4.0, acc.1 + g / 4.0, acc.2 + b / 4.0);
                 }
                 let (r, g, b) = acc;
-                self.u.push((128.0 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255.0).round().clamp(0.0, 255.0) as u8);
-                self.v.push((128.0 + (112.0 * r - 93.786 * g - 18.214 * b) / 255.0).round().clamp(0.0, 255.0) as u8);
+                self.u.push(
+                    (128.0 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255.0)
+                        .round()
+                        .clamp(0.0, 255.0) as u8,
+                );
+                self.v.push(
+                    (128.0 + (112.0 * r - 93.786 * g - 18.214 * b) / 255.0)
+                        .round()
+                        .clamp(0.0, 255.0) as u8,
+                );
             }
         }
         for _ in 0..repeat {
@@ -200,7 +239,10 @@ impl StaticServer {
 
     /// The paths requested so far.
     pub fn requests(&self) -> Vec<String> {
-        self.log.lock().map(|l| l.iter().map(|(_, p)| p.clone()).collect()).unwrap_or_default()
+        self.log
+            .lock()
+            .map(|l| l.iter().map(|(_, p)| p.clone()).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -280,7 +322,8 @@ fn free_port() -> Result<u16> {
 
 impl Browser {
     pub async fn launch(options: &BrowserOptions) -> Result<Self> {
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let port = free_port()?;
         let mut driver = Command::new(&chromedriver)
@@ -288,7 +331,9 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("starting {chromedriver} (install chromium-driver or set CHROMEDRIVER)"))?;
+            .with_context(|| {
+                format!("starting {chromedriver} (install chromium-driver or set CHROMEDRIVER)")
+            })?;
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -319,7 +364,10 @@ impl Browser {
         if let Some(file) = &options.fake_camera {
             args.push("--use-fake-device-for-media-stream".into());
             if !file.as_os_str().is_empty() {
-                args.push(format!("--use-file-for-fake-video-capture={}", file.display()));
+                args.push(format!(
+                    "--use-file-for-fake-video-capture={}",
+                    file.display()
+                ));
             }
         }
         args.extend(options.extra_args.iter().cloned());
@@ -352,16 +400,28 @@ impl Browser {
     }
 
     pub async fn js(&self, script: &str) -> Result<Value> {
-        self.client.execute(script, vec![]).await.with_context(|| format!("running {script}"))
+        self.client
+            .execute(script, vec![])
+            .await
+            .with_context(|| format!("running {script}"))
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Result<Option<String>> {
-        let element = self.client.find(Locator::Css(css)).await.with_context(|| format!("finding {css}"))?;
+        let element = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("finding {css}"))?;
         Ok(element.attr(name).await?)
     }
 
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.client.find(Locator::Css(css)).await.with_context(|| format!("finding {css}"))?.click().await?;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("finding {css}"))?
+            .click()
+            .await?;
         Ok(())
     }
 
@@ -378,7 +438,12 @@ impl Browser {
             }
             last = state.or(last);
             if Instant::now() > deadline {
-                let message = self.attr(".status", "textContent").await.ok().flatten().unwrap_or_default();
+                let message = self
+                    .attr(".status", "textContent")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
                 bail!("#app[data-state] is {last:?} after {timeout:?}, wanted one of {states:?}; status: {message}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -388,18 +453,38 @@ impl Browser {
     /// The `#emotion` hooks: (data-emotion, data-confidence, data-faces).
     pub async fn emotion(&self) -> Result<(String, f64, usize)> {
         let v = self
-            .js(
-                "const e = document.querySelector('#emotion'); \
-                 return e ? [e.dataset.emotion, e.dataset.confidence, e.dataset.faces] : null;",
-            )
+            .js("const e = document.querySelector('#emotion'); \
+                 return e ? [e.dataset.emotion, e.dataset.confidence, e.dataset.faces] : null;")
             .await?;
         let get = |i: usize| v.get(i).and_then(Value::as_str).unwrap_or("").to_string();
-        Ok((get(0), get(1).parse().unwrap_or(f64::NAN), get(2).parse().unwrap_or(0)))
+        Ok((
+            get(0),
+            get(1).parse().unwrap_or(f64::NAN),
+            get(2).parse().unwrap_or(0),
+        ))
+    }
+}
+
+/// Saves a screenshot as `$EMOJI_MIRROR_SCREENSHOTS/<name>.png` when that variable is set (for looking at the page).
+pub async fn screenshot(browser: &Browser, name: &str) {
+    let Some(dir) = std::env::var_os("EMOJI_MIRROR_SCREENSHOTS") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    match browser.client.screenshot().await {
+        Ok(png) => {
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+        Err(e) => eprintln!("screenshot {name}: {e}"),
     }
 }
 
 /// Opens the site and waits for the models (`ready`).
 pub async fn open_site(browser: &Browser, server: &StaticServer) -> Result<()> {
     browser.client.goto(&server.url()).await?;
-    browser.wait_state(&["ready"], Duration::from_secs(90)).await.map(|_| ())
+    browser
+        .wait_state(&["ready"], Duration::from_secs(90))
+        .await
+        .map(|_| ())
 }
