@@ -302,7 +302,7 @@ def train(cfg: Config, resume: bool) -> dict:
                        mininterval=1.0 if sys.stderr.isatty() else 30.0, file=sys.stderr)
         for b in range(steps):
             idx = order[b * per_rank_batch:(b + 1) * per_rank_batch]
-            xb = D.augment(xtr[idx], aug, gen).to(device, non_blocking=True)
+            xb = D.augment(xtr[idx].to(device, non_blocking=True), aug, gen)  # augmented on the device
             yb = ytr[idx].to(device, non_blocking=True)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 logits = ddp_model(xb)

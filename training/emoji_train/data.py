@@ -250,9 +250,13 @@ class AugConfig:
 
 
 def augment(x: torch.Tensor, cfg: AugConfig, gen: torch.Generator) -> torch.Tensor:
-    """Augment a normalised batch [N, 1, S, S] with random draws from `gen` only."""
-    n = x.shape[0]
-    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    """Augment a normalised batch [N, 1, S, S] with random draws from `gen` (a CPU generator) only.
+
+    The draws are made on the CPU and moved to x's device, so a batch augments on the GPU with the same
+    random numbers as on the CPU.
+    """
+    n, dev = x.shape[0], x.device
+    u = lambda *shape: torch.rand(*shape, generator=gen).to(dev)  # noqa: E731
     flip = (u(n) < cfg.flip).float() * -2 + 1  # -1 flips
     if cfg.geometric:
         ang = (u(n) * 2 - 1) * math.radians(cfg.rotate_deg)
@@ -269,7 +273,7 @@ def augment(x: torch.Tensor, cfg: AugConfig, gen: torch.Generator) -> torch.Tens
         x = torch.where((flip < 0).view(n, 1, 1, 1), x.flip(-1), x)
     if cfg.noise > 0:
         sel = (u(n) < 0.5).float().view(n, 1, 1, 1)
-        x = x + sel * cfg.noise * torch.randn(x.shape, generator=gen)
+        x = x + sel * cfg.noise * torch.randn(x.shape, generator=gen).to(dev)
     if cfg.erase > 0:
         s = x.shape[-1]
         area = (0.02 + u(n) * 0.18) * s * s
@@ -278,10 +282,10 @@ def augment(x: torch.Tensor, cfg: AugConfig, gen: torch.Generator) -> torch.Tens
         w = (area / aspect).sqrt().clamp(1, s).long()
         y0 = (u(n) * (s - h + 1).float()).long()
         x0 = (u(n) * (s - w + 1).float()).long()
-        ar = torch.arange(s)
+        ar = torch.arange(s, device=dev)
         my = (ar[None, :] >= y0[:, None]) & (ar[None, :] < (y0 + h)[:, None])
         mx = (ar[None, :] >= x0[:, None]) & (ar[None, :] < (x0 + w)[:, None])
         mask = (my[:, :, None] & mx[:, None, :]) & (u(n) < cfg.erase).view(n, 1, 1)
-        fill = torch.randn(x.shape, generator=gen)
+        fill = torch.randn(x.shape, generator=gen).to(dev)
         x = torch.where(mask[:, None], fill, x)
     return x
