@@ -1,0 +1,213 @@
+//! `emoji-mirror bench`: median wall time of each pipeline stage (decode, detect, crop, classify,
+//! whole frame) on a 640x480 JPEG frame holding one validation face, natively. `--model` times
+//! another emotion model (e.g. the float form against the shipped int8 one).
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use emoji_pipeline::synth::{background, paste_face};
+use emoji_pipeline::{
+    decode_image, face_crop, DecodeLimits, EmotionClassifier, FaceDetector, Pipeline,
+};
+use serde::Serialize;
+
+use crate::common::{load_pipeline, model_name, read_image};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// FER2013 folder (its val/happy images give the bench face).
+    #[arg(long, value_name = "DIR", default_value = "../shared/data/fer2013")]
+    pub data: PathBuf,
+    /// Timed runs per stage (after 3 warm-up runs).
+    #[arg(long, default_value_t = 50)]
+    pub runs: usize,
+    /// Another emotion model (ONNX, float or int8) instead of the shipped one.
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Median and spread of one stage, milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stat {
+    pub median_ms: f64,
+    pub p10_ms: f64,
+    pub p90_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub model: String,
+    pub frame: String,
+    pub runs: usize,
+    pub threads: usize,
+    pub load_detector_ms: f64,
+    pub load_classifier_ms: f64,
+    pub decode: Stat,
+    pub detect: Stat,
+    pub crop: Stat,
+    pub classify: Stat,
+    /// One face per image, 64 per call: time per face.
+    pub classify_batch64_per_face: Stat,
+    /// decode + detect + crop + classify of the whole JPEG frame.
+    pub whole_frame: Stat,
+    pub faces_found: usize,
+}
+
+fn stat(mut v: Vec<f64>) -> Stat {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    Stat {
+        median_ms: at(0.5),
+        p10_ms: at(0.1),
+        p90_ms: at(0.9),
+    }
+}
+
+fn time<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<Vec<f64>> {
+    for _ in 0..3 {
+        f()?;
+    }
+    let mut out = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        std::hint::black_box(f()?);
+        out.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(out)
+}
+
+/// The first image (by name) of val/happy, or of any val class folder.
+fn bench_face(data: &Path) -> Result<PathBuf> {
+    let val = data.join("val");
+    let mut dirs = vec![val.join("happy")];
+    if let Ok(entries) = std::fs::read_dir(&val) {
+        let mut more: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        more.sort();
+        dirs.extend(more);
+    }
+    for d in dirs {
+        let found = crate::common::collect_inputs(std::slice::from_ref(&d));
+        if let Some(first) = found.into_iter().find(|p| p.is_file()) {
+            return Ok(first);
+        }
+    }
+    anyhow::bail!(
+        "no validation image under {} (pass --data DIR)",
+        val.display()
+    )
+}
+
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let runs = args.runs.max(1);
+    let face_path = bench_face(&args.data)?;
+    let face =
+        read_image(&face_path).with_context(|| format!("reading {}", face_path.display()))?;
+    let grey = image::DynamicImage::ImageRgb8(face).to_luma8();
+    let mut frame = background(640, 480, 7);
+    paste_face(&mut frame, &grey, 220, 120, 200);
+    let mut jpeg = Cursor::new(Vec::new());
+    frame
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .context("encoding the bench frame")?;
+    let jpeg = jpeg.into_inner();
+
+    let pipeline: Pipeline = load_pipeline(args.model.as_deref())?;
+    let model_bytes = match &args.model {
+        Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        None => emoji_pipeline::SHIPPED_EMOTION.to_vec(),
+    };
+    let load_detector = stat(time(5, || {
+        Ok(FaceDetector::from_bytes(emoji_pipeline::SHIPPED_DETECTOR)?)
+    })?);
+    let load_classifier = stat(time(5, || {
+        Ok(EmotionClassifier::from_bytes(
+            &model_bytes,
+            pipeline.contract(),
+        )?)
+    })?);
+
+    let limits = DecodeLimits::default();
+    let decode = time(runs, || Ok(decode_image(&jpeg, &limits)?))?;
+    let img = decode_image(&jpeg, &limits)?;
+    let detect = time(runs, || Ok(pipeline.detector().detect(&img)?))?;
+    let dets = pipeline.detector().detect(&img)?;
+    let det = *dets
+        .first()
+        .context("the detector found no face in the bench frame")?;
+    let crop = time(runs, || Ok(face_crop(&img, &det, pipeline.contract())))?;
+    let crop_img = face_crop(&img, &det, pipeline.contract());
+    let classify = time(runs, || {
+        Ok(pipeline
+            .classifier()
+            .classify(std::slice::from_ref(&crop_img))?)
+    })?;
+    let batch = vec![crop_img.clone(); 64];
+    let batch_runs = (runs / 8).max(3);
+    let classify64: Vec<f64> = time(batch_runs, || Ok(pipeline.classifier().classify(&batch)?))?
+        .into_iter()
+        .map(|t| t / 64.0)
+        .collect();
+    let whole = time(runs, || {
+        Ok(pipeline.analyze(&decode_image(&jpeg, &limits)?)?)
+    })?;
+
+    let report = BenchReport {
+        model: model_name(args.model.as_deref()),
+        frame: format!(
+            "640x480 JPEG, {} scaled to 200x200 at (220,120)",
+            face_path.display()
+        ),
+        runs,
+        threads: 1,
+        load_detector_ms: load_detector.median_ms,
+        load_classifier_ms: load_classifier.median_ms,
+        decode: stat(decode),
+        detect: stat(detect),
+        crop: stat(crop),
+        classify: stat(classify),
+        classify_batch64_per_face: stat(classify64),
+        whole_frame: stat(whole),
+        faces_found: dets.len(),
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        writeln!(out, "model   {}", report.model)?;
+        writeln!(out, "frame   {}", report.frame)?;
+        writeln!(
+            out,
+            "load    detector {:.1} ms, classifier {:.1} ms",
+            report.load_detector_ms, report.load_classifier_ms
+        )?;
+        writeln!(
+            out,
+            "{:<26} {:>10} {:>10} {:>10}   ({} runs)",
+            "stage", "median ms", "p10 ms", "p90 ms", runs
+        )?;
+        for (name, s) in [
+            ("decode (JPEG 640x480)", &report.decode),
+            ("detect", &report.detect),
+            ("crop", &report.crop),
+            ("classify (1 face)", &report.classify),
+            (
+                "classify (per face, x64)",
+                &report.classify_batch64_per_face,
+            ),
+            ("whole frame", &report.whole_frame),
+        ] {
+            writeln!(
+                out,
+                "{:<26} {:>10.3} {:>10.3} {:>10.3}",
+                name, s.median_ms, s.p10_ms, s.p90_ms
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,53 @@
+//! `emoji-mirror`: the Emoji Mirror pipeline on the command line — `predict` on photos, `evaluate`
+//! on a class-folder dataset, `bench` per stage. All the work is in the `emoji-pipeline` crate; this
+//! binary parses arguments, walks folders, prints results and turns errors into one line and a
+//! non-zero exit status.
+
+mod bench;
+mod common;
+mod evaluate;
+mod predict;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "emoji-mirror",
+    version,
+    about = "Facial emotion → emoji, natively: predict, evaluate, bench"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Find the faces in images and show their emotion (files and folders).
+    Predict(predict::Args),
+    /// Accuracy, precision/recall/F1 and the confusion matrix on a class-folder dataset.
+    Evaluate(evaluate::Args),
+    /// Median time of each pipeline stage on a face pasted into a 640x480 frame.
+    Bench(bench::Args),
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Predict(args) => predict::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Bench(args) => bench::run(args),
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("emoji-mirror: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! What a user meets when they hand `emoji-mirror` something it cannot use: unreadable, empty,
+//! truncated or hostile files are named in one error line each, the exit status is non-zero, a
+//! folder goes on past its bad files, and nothing panics or hangs.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{ImageFormat, Rgb, RgbImage};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("emoji-mirror-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 3) as u8, (y * 3) as u8, 90]));
+    let mut c = Cursor::new(Vec::new());
+    img.write_to(&mut c, ImageFormat::Png).expect("png");
+    c.into_inner()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn assert_no_panic(o: &Output) {
+    let (_, err) = text(o);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert!(
+        o.status.code().is_some(),
+        "killed by a signal: {:?}",
+        o.status
+    );
+}
+
+/// The bad files every test uses, written into `dir`.
+fn write_bad_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut put = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).expect("write");
+        files.push(p);
+    };
+    put("empty.jpg", b"");
+    put("text.png", b"this is not an image at all");
+    let good = png(64, 64);
+    put("truncated.png", &good[..good.len() / 3]);
+    // A PNG whose header claims 60000 x 60000 pixels (a decompression bomb's header).
+    let mut bomb = png(8, 8);
+    bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+    put("bomb.png", &bomb);
+    put(
+        "garbage.jpg",
+        &[
+            0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 2, 3, 0xFF, 0xD9,
+        ],
+    );
+    files
+}
+
+#[test]
+fn predict_names_each_bad_file_and_exits_non_zero() {
+    let dir = scratch("predict-bad");
+    let files = write_bad_files(&dir);
+    let missing = dir.join("does-not-exist.jpg");
+    for f in files.iter().chain(std::iter::once(&missing)) {
+        let o = bin().arg("predict").arg(f).output().expect("runs");
+        assert_no_panic(&o);
+        let (_, err) = text(&o);
+        assert!(!o.status.success(), "{}: exit 0", f.display());
+        let name = f.file_name().unwrap().to_string_lossy();
+        assert!(err.contains(name.as_ref()), "{name} not named in: {err}");
+        assert_eq!(
+            err.lines().filter(|l| l.contains(name.as_ref())).count(),
+            1,
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_folder_goes_on_past_bad_files_and_counts_them() {
+    let dir = scratch("predict-folder");
+    write_bad_files(&dir);
+    std::fs::write(dir.join("good.png"), png(64, 48)).expect("write");
+    std::fs::write(
+        dir.join("notes.txt"),
+        b"not an image, not picked up from a folder",
+    )
+    .expect("write");
+    let o = bin()
+        .args(["predict", "--json"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_no_panic(&o);
+    assert!(!o.status.success());
+    let (out, _) = text(&o);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(v["failed"], 5);
+    let images = v["images"].as_array().expect("images");
+    assert_eq!(images.len(), 6, "{out}");
+    let good = images
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("good.png"))
+        .expect("good.png");
+    assert!(good["error"].is_null());
+    assert_eq!(good["width"], 64);
+    assert!(good["faces"].is_array());
+}
+
+#[test]
+fn evaluate_counts_bad_files_and_still_reports() {
+    let root = scratch("evaluate");
+    let happy = root.join("happiness"); // an alias of "happy"
+    std::fs::create_dir_all(&happy).expect("mkdir");
+    std::fs::write(happy.join("a.png"), png(48, 48)).expect("write");
+    std::fs::write(happy.join("b.png"), b"broken").expect("write");
+    let o = bin()
+        .args(["evaluate", "--json", "--data"])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    assert_no_panic(&o);
+    assert!(!o.status.success());
+    let (out, err) = text(&o);
+    assert!(err.contains("b.png"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(v["images"], 1);
+    assert_eq!(v["failed"], 1);
+    assert_eq!(v["per_class"]["happy"]["support"], 1);
+}
+
+#[test]
+fn evaluate_on_a_folder_without_classes_says_so() {
+    let root = scratch("evaluate-empty");
+    let o = bin()
+        .args(["evaluate", "--data"])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    assert_no_panic(&o);
+    assert!(!o.status.success());
+    let (_, err) = text(&o);
+    assert!(err.contains("no class folders"), "{err}");
+    let o = bin()
+        .args(["evaluate", "--data"])
+        .arg(root.join("nope"))
+        .output()
+        .expect("runs");
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("nope"));
+}
+
+#[test]
+fn a_bad_model_file_is_reported_by_name() {
+    let dir = scratch("model");
+    let model = dir.join("broken.onnx");
+    std::fs::write(&model, b"not onnx").expect("write");
+    std::fs::write(dir.join("x.png"), png(48, 48)).expect("write");
+    let o = bin()
+        .args(["predict", "--no-detect", "--model"])
+        .arg(&model)
+        .arg(dir.join("x.png"))
+        .output()
+        .expect("runs");
+    assert_no_panic(&o);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("broken.onnx"));
+}

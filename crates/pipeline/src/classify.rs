@@ -1,0 +1,179 @@
+//! The emotion CNN: a batch of 48x48 grey faces in, softmax probabilities over the contract's
+//! labels out. The ONNX model (float or int8) is loaded from bytes with a symbolic batch axis,
+//! optimised once and kept.
+
+use std::sync::Arc;
+
+use image::GrayImage;
+use tract_onnx::prelude::*;
+
+use crate::contract::{Contract, LABELS_LEN};
+use crate::crop::face_tensor_input;
+use crate::error::{PipelineError, Result};
+
+const MODEL: &str = "emotion classifier";
+
+/// Largest batch sent to the network in one run (bounds memory; larger calls are split).
+pub const MAX_BATCH: usize = 64;
+
+/// Probabilities for one face, in the contract's label order.
+pub type Probabilities = [f32; LABELS_LEN];
+
+/// The emotion model, ready to run.
+#[derive(Debug, Clone)]
+pub struct EmotionClassifier {
+    plan: Arc<TypedRunnableModel>,
+    contract: Contract,
+}
+
+impl EmotionClassifier {
+    /// Loads an ONNX emotion model (input `[batch, 1, S, S]` float, output `[batch, 7]` logits).
+    pub fn from_bytes(onnx: &[u8], contract: &Contract) -> Result<Self> {
+        let load = |e: TractError| PipelineError::ModelLoad {
+            model: MODEL,
+            message: format!("{e:#}"),
+        };
+        let s = contract.input_size as usize;
+        let mut model = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(onnx))
+            .map_err(load)?;
+        // Keep the batch axis symbolic (the exported graph names it "batch"); fixing it to 1 makes
+        // tract fail to unify it with the output's symbolic axis.
+        let batch = model.symbols.sym("batch");
+        model
+            .set_input_fact(
+                0,
+                f32::fact(&[batch.to_dim(), 1.to_dim(), s.to_dim(), s.to_dim()]).into(),
+            )
+            .map_err(load)?;
+        let plan = model
+            .into_optimized()
+            .map_err(load)?
+            .into_runnable()
+            .map_err(load)?;
+        Ok(EmotionClassifier {
+            plan,
+            contract: contract.clone(),
+        })
+    }
+
+    /// The contract this classifier preprocesses with.
+    pub fn contract(&self) -> &Contract {
+        &self.contract
+    }
+
+    /// Raw logits for already-normalised inputs: `data` holds `batch` faces of S·S floats.
+    pub fn logits(&self, data: &[f32], batch: usize) -> Result<Vec<Probabilities>> {
+        let fail = |m: String| PipelineError::Inference {
+            model: MODEL,
+            message: m,
+        };
+        let s = self.contract.input_size as usize;
+        if batch == 0 {
+            return Ok(Vec::new());
+        }
+        if data.len() != batch * s * s {
+            return Err(fail(format!(
+                "{} input values for a batch of {batch} faces of {s}x{s}",
+                data.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(batch);
+        for chunk in data.chunks(MAX_BATCH * s * s) {
+            let n = chunk.len() / (s * s);
+            let t = Tensor::from_shape(&[n, 1, s, s], chunk).map_err(|e| fail(format!("{e:#}")))?;
+            let res = self
+                .plan
+                .run(tvec!(t.into()))
+                .map_err(|e| fail(format!("{e:#}")))?;
+            let first = res
+                .first()
+                .ok_or_else(|| fail("the model returned no output".into()))?;
+            let view = first
+                .to_plain_array_view::<f32>()
+                .map_err(|e| fail(format!("{e:#}")))?;
+            if view.len() != n * LABELS_LEN {
+                return Err(fail(format!(
+                    "output shape {:?}, expected [{n}, {LABELS_LEN}]",
+                    view.shape()
+                )));
+            }
+            let flat: Vec<f32> = view.iter().copied().collect();
+            for row in flat.chunks_exact(LABELS_LEN) {
+                let mut l = [0.0; LABELS_LEN];
+                l.copy_from_slice(row);
+                out.push(l);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Softmax probabilities for a batch of grey faces of the contract's input size (as
+    /// [`crate::face_crop`] makes them): contrast, equalisation and normalisation happen here.
+    pub fn classify(&self, faces: &[GrayImage]) -> Result<Vec<Probabilities>> {
+        let s = self.contract.input_size;
+        let mut data = Vec::with_capacity(faces.len() * (s * s) as usize);
+        for (index, f) in faces.iter().enumerate() {
+            if f.dimensions() != (s, s) {
+                return Err(PipelineError::FaceSize {
+                    index,
+                    width: f.width(),
+                    height: f.height(),
+                    expected: s,
+                });
+            }
+            data.extend(face_tensor_input(f, &self.contract));
+        }
+        Ok(self
+            .logits(&data, faces.len())?
+            .iter()
+            .map(softmax)
+            .collect())
+    }
+}
+
+/// Numerically stable softmax.
+pub fn softmax(logits: &Probabilities) -> Probabilities {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut p = [0.0; LABELS_LEN];
+    let mut sum = 0.0;
+    for (o, &l) in p.iter_mut().zip(logits) {
+        *o = (l - max).exp();
+        sum += *o;
+    }
+    for o in p.iter_mut() {
+        *o /= sum;
+    }
+    p
+}
+
+/// Index of the largest value (the first one on ties).
+pub fn argmax(p: &Probabilities) -> usize {
+    let mut best = 0;
+    for (i, &v) in p.iter().enumerate() {
+        if v > p[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_by_hand() {
+        let p = softmax(&[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert!(p.iter().all(|&v| (v - 1.0 / 7.0).abs() < 1e-6));
+        // ln 2 vs 0: 2/(2+6) for the first.
+        let p = softmax(&[2f32.ln(), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert!((p[0] - 0.25).abs() < 1e-6 && (p[1] - 0.125).abs() < 1e-6);
+        // Huge logits do not overflow.
+        let p = softmax(&[1000.0, 999.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert!(p.iter().all(|v| v.is_finite()));
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(argmax(&p), 0);
+        assert_eq!(argmax(&[0.1, 0.3, 0.3, 0.0, 0.0, 0.0, 0.0]), 1);
+    }
+}

@@ -1,0 +1,556 @@
+//! Face detection with MediaPipe's BlazeFace short-range model (models/blazeface_short_range.onnx):
+//! letterbox the frame to 128x128, run the network, decode the 896 SSD anchors into boxes and six
+//! keypoints, keep confident ones, merge overlapping ones with MediaPipe's weighted NMS, and map
+//! everything back through the letterbox into frame pixels.
+
+use std::sync::Arc;
+
+use image::{imageops, RgbImage};
+use serde::{Deserialize, Serialize};
+use tract_onnx::prelude::*;
+
+use crate::error::{PipelineError, Result};
+use crate::geometry::BoxF;
+
+const MODEL: &str = "face detector (BlazeFace)";
+
+/// Number of BlazeFace keypoints: right eye, left eye, nose tip, mouth centre, right ear, left ear
+/// ("right"/"left" of the person, so the right eye is on the image's left in a selfie).
+pub const NUM_KEYPOINTS: usize = 6;
+
+/// One detected face, in frame pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    pub bbox: BoxF,
+    /// Sigmoid of the detector's logit, 0..1.
+    pub score: f32,
+    /// See [`NUM_KEYPOINTS`] for the order.
+    pub keypoints: [(f32, f32); NUM_KEYPOINTS],
+}
+
+/// MediaPipe's decoding constants for the short-range model (face_detection_short_range.pbtxt of
+/// mediapipe 0.10.21: SsdAnchorsCalculator, TensorsToDetectionsCalculator, NonMaxSuppression).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectorConfig {
+    /// Side of the square network input.
+    pub input_size: u32,
+    /// Strides of the anchor layers; consecutive equal strides share one feature map.
+    pub strides: Vec<u32>,
+    /// Anchor centre offset within a cell.
+    pub anchor_offset: f32,
+    /// Scale of the raw box/keypoint regressors (x, y, w, h all use the same).
+    pub coord_scale: f32,
+    /// Raw scores are clipped to ±this before the sigmoid.
+    pub score_clipping: f32,
+    /// Detections below this sigmoid score are dropped.
+    pub min_score: f32,
+    /// Weighted NMS merges detections whose IoU with the best one exceeds this.
+    pub nms_iou: f32,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            input_size: 128,
+            strides: vec![8, 16, 16, 16],
+            anchor_offset: 0.5,
+            coord_scale: 128.0,
+            score_clipping: 100.0,
+            min_score: 0.5,
+            nms_iou: 0.3,
+        }
+    }
+}
+
+/// An SSD anchor centre, normalised to 0..1 (the short-range model uses fixed unit-size anchors).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Anchor {
+    pub cx: f32,
+    pub cy: f32,
+}
+
+/// MediaPipe's SsdAnchorsCalculator with one aspect ratio, an interpolated scale, and fixed anchor
+/// size: every layer gives 2 anchors per cell, and layers with the same stride are stacked on one
+/// feature map (so 16x16x2 for stride 8 and 8x8x6 for the three stride-16 layers = 896).
+pub fn ssd_anchors(cfg: &DetectorConfig) -> Vec<Anchor> {
+    let mut anchors = Vec::new();
+    let mut layer = 0;
+    while layer < cfg.strides.len() {
+        let stride = cfg.strides[layer];
+        let mut same = 0;
+        while layer + same < cfg.strides.len() && cfg.strides[layer + same] == stride {
+            same += 1;
+        }
+        let per_cell = 2 * same;
+        let fm = cfg.input_size.div_ceil(stride.max(1));
+        for y in 0..fm {
+            for x in 0..fm {
+                let cx = (x as f32 + cfg.anchor_offset) / fm as f32;
+                let cy = (y as f32 + cfg.anchor_offset) / fm as f32;
+                anchors.extend(std::iter::repeat_n(Anchor { cx, cy }, per_cell));
+            }
+        }
+        layer += same;
+    }
+    anchors
+}
+
+/// How a frame was fitted into the square network input: resized by (`sx`, `sy`) and padded by
+/// (`pad_x`, `pad_y`) pixels on the left/top (the same on the right/bottom, up to one pixel).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Letterbox {
+    pub sx: f32,
+    pub sy: f32,
+    pub pad_x: f32,
+    pub pad_y: f32,
+    pub inner_w: u32,
+    pub inner_h: u32,
+}
+
+impl Letterbox {
+    /// Fits `width` x `height` into `size` x `size`, keeping the aspect ratio.
+    pub fn fit(width: u32, height: u32, size: u32) -> Self {
+        let s = (size as f32 / width as f32).min(size as f32 / height as f32);
+        let inner_w = ((width as f32 * s).round() as u32).clamp(1, size);
+        let inner_h = ((height as f32 * s).round() as u32).clamp(1, size);
+        Letterbox {
+            sx: inner_w as f32 / width as f32,
+            sy: inner_h as f32 / height as f32,
+            pad_x: ((size - inner_w) / 2) as f32,
+            pad_y: ((size - inner_h) / 2) as f32,
+            inner_w,
+            inner_h,
+        }
+    }
+
+    /// A point of the network input (pixels of the `size` x `size` square) in frame pixels.
+    pub fn to_frame(&self, x: f32, y: f32) -> (f32, f32) {
+        ((x - self.pad_x) / self.sx, (y - self.pad_y) / self.sy)
+    }
+
+    /// A box of the network input in frame pixels.
+    pub fn box_to_frame(&self, b: &BoxF) -> BoxF {
+        let (x0, y0) = self.to_frame(b.x, b.y);
+        let (x1, y1) = self.to_frame(b.x + b.w, b.y + b.h);
+        BoxF::from_corners(x0, y0, x1, y1)
+    }
+}
+
+/// Resizes `img` into the letterbox and returns the NCHW float tensor data (values x/127.5 - 1,
+/// padding black) and the mapping.
+pub fn letterbox_tensor(img: &RgbImage, size: u32) -> (Vec<f32>, Letterbox) {
+    let lb = Letterbox::fit(img.width(), img.height(), size);
+    let resized;
+    let inner: &RgbImage = if (img.width(), img.height()) == (lb.inner_w, lb.inner_h) {
+        img
+    } else {
+        resized = imageops::resize(img, lb.inner_w, lb.inner_h, imageops::FilterType::Triangle);
+        &resized
+    };
+    let plane = (size * size) as usize;
+    let mut data = vec![-1.0f32; 3 * plane];
+    let (px, py) = (lb.pad_x as u32, lb.pad_y as u32);
+    for (x, y, p) in inner.enumerate_pixels() {
+        let i = ((y + py) * size + (x + px)) as usize;
+        for c in 0..3 {
+            data[c * plane + i] = f32::from(p[c]) / 127.5 - 1.0;
+        }
+    }
+    (data, lb)
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Decodes raw network outputs (regressors `[896*16]`, logits `[896]`) into detections in the
+/// coordinates of the network input (0..input_size pixels), keeping scores ≥ `min_score`.
+pub fn decode_raw(
+    regressors: &[f32],
+    logits: &[f32],
+    anchors: &[Anchor],
+    cfg: &DetectorConfig,
+) -> Vec<Detection> {
+    let coords = 4 + 2 * NUM_KEYPOINTS;
+    let size = cfg.input_size as f32;
+    let mut out = Vec::new();
+    for (i, a) in anchors.iter().enumerate() {
+        let (Some(&logit), Some(r)) = (logits.get(i), regressors.get(i * coords..(i + 1) * coords))
+        else {
+            break;
+        };
+        let score = sigmoid(logit.clamp(-cfg.score_clipping, cfg.score_clipping));
+        if !(score >= cfg.min_score) {
+            continue;
+        }
+        // Box: centre offset and size relative to the (unit-size) anchor, in normalised coords.
+        let cx = r[0] / cfg.coord_scale + a.cx;
+        let cy = r[1] / cfg.coord_scale + a.cy;
+        let w = r[2] / cfg.coord_scale;
+        let h = r[3] / cfg.coord_scale;
+        let bbox = BoxF {
+            x: (cx - w / 2.0) * size,
+            y: (cy - h / 2.0) * size,
+            w: w * size,
+            h: h * size,
+        };
+        let mut keypoints = [(0.0, 0.0); NUM_KEYPOINTS];
+        for (k, kp) in keypoints.iter_mut().enumerate() {
+            let kx = r[4 + 2 * k] / cfg.coord_scale + a.cx;
+            let ky = r[5 + 2 * k] / cfg.coord_scale + a.cy;
+            *kp = (kx * size, ky * size);
+        }
+        out.push(Detection {
+            bbox,
+            score,
+            keypoints,
+        });
+    }
+    out
+}
+
+/// MediaPipe's weighted non-maximum suppression: take the best remaining detection, gather every
+/// remaining one whose IoU with it exceeds `iou_threshold` (itself included), and replace the group
+/// by the score-weighted mean of their corners and keypoints, keeping the best score.
+pub fn weighted_nms(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
+    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out = Vec::new();
+    while !dets.is_empty() {
+        let best = dets.remove(0);
+        let (mut group, rest): (Vec<Detection>, Vec<Detection>) = dets
+            .into_iter()
+            .partition(|d| d.bbox.iou(&best.bbox) > iou_threshold);
+        group.insert(0, best);
+        let total: f32 = group.iter().map(|d| d.score).sum();
+        let mut merged = best;
+        if total > 0.0 {
+            let (mut x0, mut y0, mut x1, mut y1) = (0.0, 0.0, 0.0, 0.0);
+            let mut kps = [(0.0f32, 0.0f32); NUM_KEYPOINTS];
+            for d in &group {
+                let s = d.score;
+                x0 += d.bbox.x * s;
+                y0 += d.bbox.y * s;
+                x1 += (d.bbox.x + d.bbox.w) * s;
+                y1 += (d.bbox.y + d.bbox.h) * s;
+                for (k, kp) in kps.iter_mut().enumerate() {
+                    kp.0 += d.keypoints[k].0 * s;
+                    kp.1 += d.keypoints[k].1 * s;
+                }
+            }
+            merged.bbox = BoxF::from_corners(x0 / total, y0 / total, x1 / total, y1 / total);
+            for kp in kps.iter_mut() {
+                *kp = (kp.0 / total, kp.1 / total);
+            }
+            merged.keypoints = kps;
+        }
+        out.push(merged);
+        dets = rest;
+    }
+    out
+}
+
+/// Raw BlazeFace outputs for one input, as the network gives them.
+#[derive(Debug, Clone)]
+pub struct RawDetections {
+    /// `[896 * 16]`: per anchor x, y, w, h and six keypoints (x, y).
+    pub regressors: Vec<f32>,
+    /// `[896]`: score logits.
+    pub logits: Vec<f32>,
+}
+
+/// BlazeFace short-range, loaded once and reused for every frame.
+#[derive(Debug, Clone)]
+pub struct FaceDetector {
+    plan: Arc<TypedRunnableModel>,
+    anchors: Vec<Anchor>,
+    config: DetectorConfig,
+}
+
+impl FaceDetector {
+    /// Loads the ONNX model from its bytes with MediaPipe's default decoding constants.
+    pub fn from_bytes(onnx: &[u8]) -> Result<Self> {
+        Self::with_config(onnx, DetectorConfig::default())
+    }
+
+    /// Loads the ONNX model with explicit decoding constants.
+    pub fn with_config(onnx: &[u8], config: DetectorConfig) -> Result<Self> {
+        let load = |e: TractError| PipelineError::ModelLoad {
+            model: MODEL,
+            message: format!("{e:#}"),
+        };
+        let s = config.input_size as usize;
+        let plan = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(onnx))
+            .map_err(load)?
+            .with_input_fact(0, f32::fact([1, 3, s, s]).into())
+            .map_err(load)?
+            .into_optimized()
+            .map_err(load)?
+            .into_runnable()
+            .map_err(load)?;
+        let anchors = ssd_anchors(&config);
+        Ok(FaceDetector {
+            plan,
+            anchors,
+            config,
+        })
+    }
+
+    /// The decoding constants in use.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// Runs the network on an NCHW `[1, 3, size, size]` input (values in -1..1).
+    pub fn raw(&self, input: &[f32]) -> Result<RawDetections> {
+        let fail = |m: String| PipelineError::Inference {
+            model: MODEL,
+            message: m,
+        };
+        let s = self.config.input_size as usize;
+        let tensor =
+            Tensor::from_shape(&[1, 3, s, s], input).map_err(|e| fail(format!("{e:#}")))?;
+        let outputs = self
+            .plan
+            .run(tvec!(tensor.into()))
+            .map_err(|e| fail(format!("{e:#}")))?;
+        let n = self.anchors.len();
+        let mut regressors = None;
+        let mut logits = None;
+        // Tell the two outputs apart by shape ([1, n, 16] and [1, n, 1]), not by their order.
+        for t in outputs.iter() {
+            let view = t
+                .to_plain_array_view::<f32>()
+                .map_err(|e| fail(format!("{e:#}")))?;
+            let data: Vec<f32> = view.iter().copied().collect();
+            if data.len() == n * (4 + 2 * NUM_KEYPOINTS) {
+                regressors = Some(data);
+            } else if data.len() == n {
+                logits = Some(data);
+            }
+        }
+        match (regressors, logits) {
+            (Some(regressors), Some(logits)) => Ok(RawDetections { regressors, logits }),
+            _ => Err(fail(format!(
+                "expected outputs of {n}x16 and {n}x1 values, got shapes {:?}",
+                outputs
+                    .iter()
+                    .map(|t| t.shape().to_vec())
+                    .collect::<Vec<_>>()
+            ))),
+        }
+    }
+
+    /// Finds the faces in an RGB image; boxes and keypoints in the image's pixels, best first.
+    pub fn detect(&self, img: &RgbImage) -> Result<Vec<Detection>> {
+        if img.width() == 0 || img.height() == 0 {
+            return Ok(Vec::new());
+        }
+        let (input, lb) = letterbox_tensor(img, self.config.input_size);
+        let raw = self.raw(&input)?;
+        let dets = decode_raw(&raw.regressors, &raw.logits, &self.anchors, &self.config);
+        let mut dets = weighted_nms(dets, self.config.nms_iou);
+        for d in dets.iter_mut() {
+            d.bbox = lb.box_to_frame(&d.bbox);
+            for kp in d.keypoints.iter_mut() {
+                *kp = lb.to_frame(kp.0, kp.1);
+            }
+        }
+        Ok(dets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(x: f32, y: f32, w: f32, h: f32, score: f32) -> Detection {
+        Detection {
+            bbox: BoxF { x, y, w, h },
+            score,
+            keypoints: [(x, y); NUM_KEYPOINTS],
+        }
+    }
+
+    #[test]
+    fn anchors_are_the_896_of_the_short_range_model() {
+        let a = ssd_anchors(&DetectorConfig::default());
+        assert_eq!(a.len(), 16 * 16 * 2 + 8 * 8 * 6);
+        assert_eq!(a.len(), 896);
+        // Stride 8: 16x16 cells, 2 anchors each, row-major.
+        assert_eq!(
+            a[0],
+            Anchor {
+                cx: 0.03125,
+                cy: 0.03125
+            }
+        );
+        assert_eq!(a[1], a[0]);
+        assert_eq!(
+            a[2],
+            Anchor {
+                cx: 0.09375,
+                cy: 0.03125
+            }
+        );
+        assert_eq!(
+            a[32],
+            Anchor {
+                cx: 0.03125,
+                cy: 0.09375
+            }
+        );
+        assert_eq!(
+            a[511],
+            Anchor {
+                cx: 0.96875,
+                cy: 0.96875
+            }
+        );
+        // Stride 16: 8x8 cells, 6 anchors each.
+        for k in 512..518 {
+            assert_eq!(
+                a[k],
+                Anchor {
+                    cx: 0.0625,
+                    cy: 0.0625
+                }
+            );
+        }
+        assert_eq!(
+            a[518],
+            Anchor {
+                cx: 0.1875,
+                cy: 0.0625
+            }
+        );
+        assert_eq!(
+            a[895],
+            Anchor {
+                cx: 0.9375,
+                cy: 0.9375
+            }
+        );
+    }
+
+    #[test]
+    fn letterbox_of_a_landscape_frame_pads_top_and_bottom() {
+        let lb = Letterbox::fit(640, 480, 128);
+        assert_eq!((lb.inner_w, lb.inner_h), (128, 96));
+        assert_eq!((lb.pad_x, lb.pad_y), (0.0, 16.0));
+        assert_eq!((lb.sx, lb.sy), (0.2, 0.2));
+        assert_eq!(lb.to_frame(0.0, 16.0), (0.0, 0.0));
+        assert_eq!(lb.to_frame(128.0, 112.0), (640.0, 480.0));
+        assert_eq!(lb.to_frame(64.0, 64.0), (320.0, 240.0));
+        let b = lb.box_to_frame(&BoxF {
+            x: 32.0,
+            y: 26.0,
+            w: 12.8,
+            h: 20.0,
+        });
+        assert!((b.x - 160.0).abs() < 1e-4 && (b.y - 50.0).abs() < 1e-4);
+        assert!((b.w - 64.0).abs() < 1e-4 && (b.h - 100.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn letterbox_of_a_portrait_frame_pads_left_and_right() {
+        let lb = Letterbox::fit(480, 640, 128);
+        assert_eq!((lb.inner_w, lb.inner_h), (96, 128));
+        assert_eq!((lb.pad_x, lb.pad_y), (16.0, 0.0));
+        assert_eq!(lb.to_frame(16.0, 0.0), (0.0, 0.0));
+        assert_eq!(lb.to_frame(112.0, 128.0), (480.0, 640.0));
+        // A square frame is only scaled.
+        let sq = Letterbox::fit(256, 256, 128);
+        assert_eq!((sq.pad_x, sq.pad_y, sq.sx), (0.0, 0.0, 0.5));
+        assert_eq!(sq.to_frame(10.0, 20.0), (20.0, 40.0));
+    }
+
+    #[test]
+    fn letterbox_tensor_places_pixels_and_black_padding() {
+        let img = RgbImage::from_pixel(256, 128, image::Rgb([255, 0, 255]));
+        let (t, lb) = letterbox_tensor(&img, 128);
+        assert_eq!(t.len(), 3 * 128 * 128);
+        assert_eq!((lb.pad_x, lb.pad_y), (0.0, 32.0));
+        // Padding row 0 is black (-1); row 64 holds the image: R=1, G=-1, B=1.
+        assert_eq!(t[0], -1.0);
+        let i = 64 * 128 + 5;
+        assert_eq!(
+            (t[i], t[128 * 128 + i], t[2 * 128 * 128 + i]),
+            (1.0, -1.0, 1.0)
+        );
+        assert_eq!(t[31 * 128], -1.0);
+        assert_eq!(t[32 * 128], 1.0);
+        assert_eq!(t[96 * 128], -1.0);
+    }
+
+    #[test]
+    fn decoding_a_raw_regressor_by_hand() {
+        let cfg = DetectorConfig::default();
+        let anchors = ssd_anchors(&cfg);
+        let n = anchors.len();
+        let mut reg = vec![0.0f32; n * 16];
+        let mut logits = vec![-10.0f32; n];
+        // Anchor 518 sits at (0.1875, 0.0625) = (24, 8) px. Shift by (+6.4, -3.2) px, size 25.6 x 12.8.
+        let i = 518;
+        reg[i * 16..i * 16 + 4].copy_from_slice(&[6.4, -3.2, 25.6, 12.8]);
+        reg[i * 16 + 4] = 1.0; // right eye x += 1 px
+        logits[i] = 0.0; // sigmoid 0.5: exactly the threshold, kept
+        logits[0] = 1000.0; // clipped to 100 → score 1
+        let dets = decode_raw(&reg, &logits, &anchors, &cfg);
+        assert_eq!(dets.len(), 2);
+        assert_eq!(dets[0].score, 1.0);
+        assert_eq!(
+            dets[0].bbox,
+            BoxF {
+                x: 4.0,
+                y: 4.0,
+                w: 0.0,
+                h: 0.0
+            }
+        );
+        let d = dets[1];
+        assert_eq!(d.score, 0.5);
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-4;
+        assert!(close(d.bbox.x, 24.0 + 6.4 - 12.8), "{:?}", d.bbox);
+        assert!(close(d.bbox.y, 8.0 - 3.2 - 6.4));
+        assert!(close(d.bbox.w, 25.6) && close(d.bbox.h, 12.8));
+        assert!(close(d.keypoints[0].0, 25.0) && close(d.keypoints[0].1, 8.0));
+        assert!(close(d.keypoints[5].0, 24.0) && close(d.keypoints[5].1, 8.0));
+    }
+
+    #[test]
+    fn weighted_nms_merges_overlaps_and_keeps_the_rest() {
+        // Two overlapping boxes (IoU 0.8181..) with scores 0.9 and 0.6, and a distant one.
+        let a = det(0.0, 0.0, 10.0, 10.0, 0.9);
+        let b = det(1.0, 0.0, 10.0, 10.0, 0.6);
+        let c = det(50.0, 50.0, 10.0, 10.0, 0.7);
+        let out = weighted_nms(vec![b, c, a], 0.3);
+        assert_eq!(out.len(), 2);
+        // Best first; merged corners: x0 = (0*0.9 + 1*0.6)/1.5 = 0.4, x1 = (10*0.9 + 11*0.6)/1.5 = 10.4.
+        assert_eq!(out[0].score, 0.9);
+        assert!((out[0].bbox.x - 0.4).abs() < 1e-5);
+        assert!((out[0].bbox.w - 10.0).abs() < 1e-5);
+        assert!((out[0].keypoints[0].0 - 0.4).abs() < 1e-5);
+        assert_eq!(out[1], c);
+    }
+
+    #[test]
+    fn weighted_nms_keeps_boxes_below_the_overlap_threshold() {
+        // IoU 50/150 = 0.333 > 0.3 merges; shifting to 6 gives IoU 40/160 = 0.25, kept apart.
+        let a = det(0.0, 0.0, 10.0, 10.0, 0.9);
+        assert_eq!(
+            weighted_nms(vec![a, det(5.0, 0.0, 10.0, 10.0, 0.8)], 0.3).len(),
+            1
+        );
+        assert_eq!(
+            weighted_nms(vec![a, det(6.0, 0.0, 10.0, 10.0, 0.8)], 0.3).len(),
+            2
+        );
+        assert!(weighted_nms(Vec::new(), 0.3).is_empty());
+        // A degenerate box does not loop forever.
+        assert_eq!(
+            weighted_nms(vec![det(1.0, 1.0, 0.0, 0.0, 0.9), a], 0.3).len(),
+            2
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! Emoji Mirror's pipeline, the one implementation of every step that the site (wasm), the CLI and
+//! the tests call: decode → detect (BlazeFace) → crop (48x48 grey) → contrast + equalise →
+//! normalise → classify (emotion CNN) → smooth (tracker).
+//!
+//! The preprocessing constants and label order come from models/preprocess.json ([`Contract`]);
+//! the models are loaded from bytes ([`Pipeline::from_bytes`]) or, with the `embedded-models`
+//! feature, compiled in ([`Pipeline::shipped`]).
+//!
+//! Changes from .notes/PIPELINE_API.md, all additive:
+//! - `Pipeline::with_classifier` swaps in another emotion model (the CLI's `--model`), and the
+//!   parts are reachable (`detector()`, `classifier()`, `contract()`) for per-stage work.
+//! - `face_crop` is built on `crop_region` + `crop_grey`; `aligned_face` is the crop for images
+//!   that already are aligned faces (datasets, `--no-detect`).
+//! - `TrackedFace` also says for how many frames it has been missed (`missed_frames`).
+//! - `annotate(img, &[Annotation], &Contract)`, with `Annotation: From<&FaceResult>` and
+//!   `From<&TrackedFace>`.
+//! - `StageTimings` also has `total_ms`; `Analysis` is serialisable.
+
+pub mod annotate;
+pub mod classify;
+pub mod contract;
+pub mod crop;
+pub mod decode;
+pub mod detect;
+pub mod error;
+pub mod geometry;
+pub mod smooth;
+pub mod synth;
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+pub use annotate::{annotate, Annotation};
+pub use classify::{argmax, softmax, EmotionClassifier, Probabilities};
+pub use contract::{emoji, label, Contract, CropParams, LABELS_LEN};
+pub use crop::{aligned_face, crop_grey, crop_region, face_crop, face_tensor_input, CropRegion};
+pub use decode::{decode_image, DecodeLimits, Frame};
+pub use detect::{Detection, DetectorConfig, FaceDetector};
+pub use error::{PipelineError, Result};
+pub use geometry::BoxF;
+pub use smooth::{TrackedFace, Tracker, TrackerConfig};
+
+/// One analysed face: where it is and how it feels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FaceResult {
+    pub detection: Detection,
+    /// Softmax probabilities in the contract's label order.
+    pub probabilities: Probabilities,
+}
+
+impl FaceResult {
+    /// Index of the most probable label.
+    pub fn top(&self) -> usize {
+        argmax(&self.probabilities)
+    }
+}
+
+/// Wall-clock time spent in each stage of [`Pipeline::analyze`], milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct StageTimings {
+    pub detect_ms: f64,
+    pub crop_ms: f64,
+    pub classify_ms: f64,
+    pub total_ms: f64,
+}
+
+/// The faces found in one image.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Analysis {
+    pub faces: Vec<FaceResult>,
+    pub timings: StageTimings,
+}
+
+/// Detector + classifier + contract, loaded once.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    detector: FaceDetector,
+    classifier: EmotionClassifier,
+    contract: Contract,
+}
+
+/// models/blazeface_short_range.onnx, compiled in.
+#[cfg(feature = "embedded-models")]
+pub const SHIPPED_DETECTOR: &[u8] = include_bytes!("../../../models/blazeface_short_range.onnx");
+/// models/emotion_int8.onnx (the shipped int8 form), compiled in.
+#[cfg(feature = "embedded-models")]
+pub const SHIPPED_EMOTION: &[u8] = include_bytes!("../../../models/emotion_int8.onnx");
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+impl Pipeline {
+    /// Loads both models from their ONNX bytes, with the shipped contract.
+    pub fn from_bytes(detector_onnx: &[u8], emotion_onnx: &[u8]) -> Result<Self> {
+        let contract = Contract::shipped().clone();
+        Ok(Pipeline {
+            detector: FaceDetector::from_bytes(detector_onnx)?,
+            classifier: EmotionClassifier::from_bytes(emotion_onnx, &contract)?,
+            contract,
+        })
+    }
+
+    /// The models compiled into the binary (BlazeFace and the int8 emotion model).
+    #[cfg(feature = "embedded-models")]
+    pub fn shipped() -> Result<Self> {
+        Self::from_bytes(SHIPPED_DETECTOR, SHIPPED_EMOTION)
+    }
+
+    /// The same pipeline with another emotion model (e.g. the float form).
+    pub fn with_classifier(mut self, classifier: EmotionClassifier) -> Self {
+        self.classifier = classifier;
+        self
+    }
+
+    pub fn detector(&self) -> &FaceDetector {
+        &self.detector
+    }
+
+    pub fn classifier(&self) -> &EmotionClassifier {
+        &self.classifier
+    }
+
+    pub fn contract(&self) -> &Contract {
+        &self.contract
+    }
+
+    /// Detects every face in the image and classifies them in one batch.
+    pub fn analyze(&self, img: &RgbImage) -> Result<Analysis> {
+        let start = Instant::now();
+        let detections = self.detector.detect(img)?;
+        let detect_ms = ms_since(start);
+
+        let t = Instant::now();
+        let crops: Vec<_> = detections
+            .iter()
+            .map(|d| face_crop(img, d, &self.contract))
+            .collect();
+        let crop_ms = ms_since(t);
+
+        let t = Instant::now();
+        let probabilities = self.classifier.classify(&crops)?;
+        let classify_ms = ms_since(t);
+
+        let faces = detections
+            .into_iter()
+            .zip(probabilities)
+            .map(|(detection, probabilities)| FaceResult {
+                detection,
+                probabilities,
+            })
+            .collect();
+        Ok(Analysis {
+            faces,
+            timings: StageTimings {
+                detect_ms,
+                crop_ms,
+                classify_ms,
+                total_ms: ms_since(start),
+            },
+        })
+    }
+
+    /// [`Pipeline::analyze`] on raw RGBA canvas pixels.
+    pub fn analyze_frame(&self, frame: Frame<'_>) -> Result<Analysis> {
+        self.analyze(&frame.to_rgb()?)
+    }
+
+    /// Classifies an image that already is an aligned face crop (no detection): its centred
+    /// square, grey, at the model's input size.
+    pub fn classify_aligned(&self, img: &RgbImage) -> Result<Probabilities> {
+        let face = aligned_face(img, &self.contract);
+        let mut p = self.classifier.classify(std::slice::from_ref(&face))?;
+        p.pop().ok_or(PipelineError::Inference {
+            model: "emotion classifier",
+            message: "no output for one face".into(),
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! The Rust pipeline builds bit-identical model inputs from the images that training/ exported
+//! (models/parity/emotion_*.png) and tract's outputs for models/emotion_fp32.onnx match the float
+//! PyTorch logits recorded in models/parity/emotion_parity.json.
+
+use emoji_pipeline::crop::enhance;
+use emoji_pipeline::{
+    aligned_face, decode_image, face_tensor_input, softmax, Contract, DecodeLimits,
+    EmotionClassifier,
+};
+use serde_json::Value;
+
+use super::common;
+
+fn parity() -> Value {
+    let path = common::models().join("parity/emotion_parity.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("parity JSON parses")
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn the_parity_file_uses_the_contract_labels_and_the_float_model() {
+    let p = parity();
+    let labels: Vec<&str> = p["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        Contract::shipped()
+            .labels
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(p["model"], "emotion_fp32.onnx");
+    assert!(p["cases"].as_array().is_some_and(|c| !c.is_empty()));
+}
+
+#[test]
+fn preprocessing_and_logits_match_training() {
+    let p = parity();
+    let contract = Contract::shipped();
+    let classifier =
+        EmotionClassifier::from_bytes(&common::model_bytes("emotion_fp32.onnx"), contract)
+            .expect("model loads");
+    let tol_in = num(&p["tolerance"]["input_abs"]) as f32;
+    let tol_logit = num(&p["tolerance"]["logits_abs"]) as f32;
+    let mut inputs = Vec::new();
+    for case in p["cases"].as_array().unwrap() {
+        let name = case["image"].as_str().unwrap();
+        let bytes = common::model_bytes(&format!("parity/{name}"));
+        let rgb = decode_image(&bytes, &DecodeLimits::default()).expect("parity PNG decodes");
+        let grey = aligned_face(&rgb, contract);
+
+        // The 8-bit image after contrast + equalisation: exactly the same bytes.
+        let want: Vec<u8> = case["preprocessed_u8"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| num(v) as u8)
+            .collect();
+        assert_eq!(
+            enhance(&grey, contract).as_raw(),
+            &want,
+            "{name}: preprocessed bytes differ"
+        );
+
+        // The float input.
+        let input = face_tensor_input(&grey, contract);
+        for (k, w) in case["input_first"].as_array().unwrap().iter().enumerate() {
+            assert!(
+                (input[k] - num(w) as f32).abs() <= tol_in,
+                "{name}: input[{k}] {} vs {w}",
+                input[k]
+            );
+        }
+        let sum: f64 = input.iter().map(|&v| f64::from(v)).sum();
+        let abs: f64 = input.iter().map(|&v| f64::from(v).abs()).sum();
+        assert!(
+            (sum - num(&case["input_sum"])).abs() <= 1e-2,
+            "{name}: input sum {sum}"
+        );
+        assert!(
+            (abs - num(&case["input_abs_sum"])).abs() <= 1e-2,
+            "{name}: input |sum| {abs}"
+        );
+        inputs.push((name.to_string(), input, case.clone()));
+    }
+    // One batch through tract, compared case by case.
+    let flat: Vec<f32> = inputs
+        .iter()
+        .flat_map(|(_, i, _)| i.iter().copied())
+        .collect();
+    let logits = classifier
+        .logits(&flat, inputs.len())
+        .expect("the model runs");
+    for ((name, _, case), got) in inputs.iter().zip(&logits) {
+        let want: Vec<f32> = case["logits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| num(v) as f32)
+            .collect();
+        for k in 0..want.len() {
+            assert!(
+                (got[k] - want[k]).abs() <= tol_logit,
+                "{name}: logit {k}: {} vs {}",
+                got[k],
+                want[k]
+            );
+        }
+        let probs = softmax(got);
+        let top = emoji_pipeline::argmax(&probs);
+        assert_eq!(
+            contract.labels[top],
+            case["top"].as_str().unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn classify_gives_the_same_probabilities_one_by_one_and_in_a_batch() {
+    let contract = Contract::shipped();
+    for model in ["emotion_fp32.onnx", "emotion_int8.onnx"] {
+        let c = EmotionClassifier::from_bytes(&common::model_bytes(model), contract)
+            .expect("model loads");
+        let p = parity();
+        let faces: Vec<_> = p["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|case| {
+                let bytes =
+                    common::model_bytes(&format!("parity/{}", case["image"].as_str().unwrap()));
+                aligned_face(
+                    &decode_image(&bytes, &DecodeLimits::default()).unwrap(),
+                    contract,
+                )
+            })
+            .collect();
+        let batch = c.classify(&faces).expect("batch");
+        assert_eq!(batch.len(), faces.len());
+        for (f, b) in faces.iter().zip(&batch) {
+            let one = c.classify(std::slice::from_ref(f)).expect("one");
+            assert!((b.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+            for k in 0..b.len() {
+                assert!(
+                    (one[0][k] - b[k]).abs() < 1e-4,
+                    "{model}: batch and single differ"
+                );
+            }
+        }
+        // A face of the wrong size is a typed error, not a panic.
+        let wrong = image::GrayImage::new(10, 10);
+        assert!(c.classify(&[wrong]).is_err());
+        assert!(c.classify(&[]).expect("empty batch").is_empty());
+    }
+}
