@@ -379,10 +379,12 @@ impl Inner {
             on_visibility,
         )?;
 
-        if let Ok(devices) = web_sys::window()
-            .ok_or(JsValue::NULL)
-            .and_then(|w| w.navigator().media_devices())
-        {
+        // `mediaDevices` is missing outside secure contexts; the camera then reports the error itself.
+        let navigator = web_sys::window().map(|w| w.navigator());
+        let devices = navigator
+            .filter(|n| Reflect::has(n, &"mediaDevices".into()).unwrap_or(false))
+            .and_then(|n| n.media_devices().ok());
+        if let Some(devices) = devices {
             let weak = weak.clone();
             self.listen(&devices.into(), "devicechange", move |_: Event| {
                 if let Some(inner) = weak.upgrade() {
