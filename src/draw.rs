@@ -73,7 +73,7 @@ pub fn faces(
         ctx.set_stroke_style_str("#ffd23f");
         ctx.stroke_rect(x, y, w, h);
         let size = (w * 0.42).clamp(18.0, 160.0);
-        ctx.set_font(&format!("{size:.0}px system-ui, 'Noto Color Emoji', 'Apple Color Emoji', 'Segoe UI Emoji', sans-serif"));
+        ctx.set_font(&format!("{size:.0}px 'Noto Color Emoji', 'Apple Color Emoji', 'Segoe UI Emoji', system-ui, sans-serif"));
         ctx.set_text_align("center");
         // Above the box when there is room, else inside its top edge.
         let (baseline, ty) = if y - size * 1.1 > 0.0 {
