@@ -4,7 +4,8 @@
 //!   from the camera's start to the first emoji, milliseconds per stage, model load time and the gzip size of dist/,
 //!   into `bench/browser.json` (or `$EMOJI_MIRROR_BENCH_OUT`).
 //! - `memory_stays_flat_with_the_camera_on` runs the fake camera for 5 minutes (`$EMOJI_MIRROR_SOAK_SECONDS`) and
-//!   checks that the JS heap and the wasm memories stay within 10% of their value after the first minute.
+//!   checks that the JS heap and the wasm memories do not grow more than 10% over their value after the first
+//!   minute (a fall is printed, not failed: the small JS heap shrinks as V8 settles).
 //!
 //!   cargo test -p emoji-mirror-site --release --test browser_bench -- --ignored --test-threads=1 --nocapture
 #![cfg(not(target_arch = "wasm32"))]
@@ -197,9 +198,12 @@ async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
                 a > 0.0 && b.is_finite(),
                 "{key} was not reported ({a}, {b})"
             );
+            // A leak grows; the JS heap of ~1.5 MB also shrinks by a few hundred kB as V8 settles (seen: -19%),
+            // which is not one, so only growth is held to 10%.
+            println!("{key}: {a} -> {b} ({:+.1}%)", (b - a) / a * 100.0);
             ensure!(
-                (b - a).abs() <= 0.10 * a,
-                "{key} moved from {a} to {b} (more than 10%)"
+                b <= 1.10 * a,
+                "{key} grew from {a} to {b} (more than 10%)"
             );
         }
         ensure!(
