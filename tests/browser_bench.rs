@@ -201,10 +201,7 @@ async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
             // A leak grows; the JS heap of ~1.5 MB also shrinks by a few hundred kB as V8 settles (seen: -19%),
             // which is not one, so only growth is held to 10%.
             println!("{key}: {a} -> {b} ({:+.1}%)", (b - a) / a * 100.0);
-            ensure!(
-                b <= 1.10 * a,
-                "{key} grew from {a} to {b} (more than 10%)"
-            );
+            ensure!(b <= 1.10 * a, "{key} grew from {a} to {b} (more than 10%)");
         }
         ensure!(
             last["fps"].as_f64().unwrap_or(0.0) > 0.0,
