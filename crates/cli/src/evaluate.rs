@@ -177,7 +177,8 @@ enum Outcome {
     Predicted(usize),
 }
 
-const BATCH: usize = 64;
+/// Images decoded per work item (classified in runs of `emoji_pipeline::classify::MAX_BATCH`).
+const BATCH: usize = 32;
 
 /// Decodes, crops and classifies every sample on all cores, in batches.
 fn classify_all(
@@ -282,7 +283,7 @@ fn metrics(
     let labels = pipeline.contract().labels.clone();
     let mut per_class = serde_json::Map::new();
     let (mut sp, mut sr, mut sf) = (0.0, 0.0, 0.0);
-    for k in 0..LABELS_LEN {
+    for (k, label) in labels.iter().enumerate() {
         let tp = matrix[k][k];
         let predicted: usize = (0..LABELS_LEN).map(|t| matrix[t][k]).sum();
         let precision = ratio(tp, predicted);
@@ -301,10 +302,7 @@ fn metrics(
             f1,
             support: support[k],
         };
-        per_class.insert(
-            labels[k].clone(),
-            serde_json::to_value(m).unwrap_or_default(),
-        );
+        per_class.insert(label.clone(), serde_json::to_value(m).unwrap_or_default());
     }
     let n = LABELS_LEN as f64;
     Report {

@@ -13,8 +13,10 @@ use crate::error::{PipelineError, Result};
 
 const MODEL: &str = "emotion classifier";
 
-/// Largest batch sent to the network in one run (bounds memory; larger calls are split).
-pub const MAX_BATCH: usize = 64;
+/// Largest batch sent to the network in one run; larger calls are split. Small runs keep tract's
+/// im2col buffers in cache: with the shipped model, 64 faces in one run cost 2.2 ms a face against
+/// 1.1 ms for one face alone (`emoji-mirror bench`, crates/cli/BENCH.md).
+pub const MAX_BATCH: usize = 8;
 
 /// Probabilities for one face, in the contract's label order.
 pub type Probabilities = [f32; LABELS_LEN];

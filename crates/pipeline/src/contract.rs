@@ -92,10 +92,10 @@ impl Contract {
         if self.input_size == 0 {
             return bad("input_size is 0".into());
         }
-        if !(self.std > 0.0) {
+        if !(self.std.is_finite() && self.std > 0.0) {
             return bad(format!("std must be positive, got {}", self.std));
         }
-        if !(self.crop.scale > 0.0) {
+        if !(self.crop.scale.is_finite() && self.crop.scale > 0.0) {
             return bad(format!(
                 "crop.scale must be positive, got {}",
                 self.crop.scale

@@ -52,7 +52,7 @@ pub fn crop_region(det: &Detection, params: &CropParams) -> CropRegion {
 pub fn crop_grey(img: &RgbImage, region: &CropRegion, out: u32, contract: &Contract) -> GrayImage {
     let (w, h) = (img.width() as i64, img.height() as i64);
     let mut result = GrayImage::new(out, out);
-    if w == 0 || h == 0 || out == 0 || !(region.side > 0.0) || !region.side.is_finite() {
+    if w == 0 || h == 0 || out == 0 || !(region.side.is_finite() && region.side > 0.0) {
         return result;
     }
     // Grey of the frame's part that the (rotated) square can touch, plus one pixel for bilinear.

@@ -180,7 +180,7 @@ pub fn decode_raw(
             break;
         };
         let score = sigmoid(logit.clamp(-cfg.score_clipping, cfg.score_clipping));
-        if !(score >= cfg.min_score) {
+        if score.is_nan() || score < cfg.min_score {
             continue;
         }
         // Box: centre offset and size relative to the (unit-size) anchor, in normalised coords.
@@ -408,9 +408,9 @@ mod tests {
             }
         );
         // Stride 16: 8x8 cells, 6 anchors each.
-        for k in 512..518 {
+        for anchor in &a[512..518] {
             assert_eq!(
-                a[k],
+                *anchor,
                 Anchor {
                     cx: 0.0625,
                     cy: 0.0625

@@ -5,7 +5,7 @@
 use super::common;
 
 use emoji_pipeline::synth::{background, paste_face};
-use emoji_pipeline::{decode_image, DecodeLimits, FaceDetector};
+use emoji_pipeline::{decode_image, BoxF, DecodeLimits, FaceDetector};
 use image::{GrayImage, Rgb, RgbImage};
 
 fn detector() -> FaceDetector {
@@ -19,24 +19,71 @@ fn grey(path: &std::path::Path) -> GrayImage {
     image::DynamicImage::ImageRgb8(rgb).to_luma8()
 }
 
+/// Pastes `face` at `side` px with its top-left at (x, y) in a `w` x `h` frame; returns the
+/// frame and the pasted square.
+fn frame_with(
+    face: &GrayImage,
+    w: u32,
+    h: u32,
+    x: i64,
+    y: i64,
+    side: u32,
+    seed: u32,
+) -> (RgbImage, BoxF) {
+    let mut frame = background(w, h, seed);
+    let truth = paste_face(&mut frame, face, x, y, side);
+    (frame, truth)
+}
+
+/// Moving or scaling a face in the picture moves or scales its box the same way. The reference
+/// is the box found with the face at 240 px in the middle of a 640x480 frame; the face is then
+/// pasted at 160–320 px all over landscape and portrait frames and must be found with IoU >= 0.5
+/// against the reference box carried along (>= 95% of cases). This checks the letterbox, the
+/// anchors and the mapping back to frame pixels at every scale and place.
 #[test]
 fn faces_pasted_into_frames_are_found_where_they_are() {
     let det = detector();
     let sample = common::val_sample(25); // ~145 faces over all classes
-    let sizes = [96u32, 160, 240];
     let mut total = 0;
     let mut found = 0;
+    let mut reference_missed = 0;
     let mut ious = Vec::new();
     for (k, (path, _)) in sample.iter().enumerate() {
         let face = grey(path);
-        for (s, &side) in sizes.iter().enumerate() {
-            // Deterministic spread of positions over the frame.
-            let x = ((k * 131 + s * 57) as u32 % (640 - side)) as i64;
-            let y = ((k * 71 + s * 113) as u32 % (480 - side)) as i64;
-            let mut frame = background(640, 480, k as u32);
-            let truth = paste_face(&mut frame, &face, x, y, side);
-            let dets = det.detect(&frame).expect("detect");
-            let best = dets
+        let (frame, square) = frame_with(&face, 640, 480, 200, 120, 240, k as u32);
+        let Some(reference) = det
+            .detect(&frame)
+            .expect("detect")
+            .into_iter()
+            .find(|d| d.bbox.iou(&square) > 0.3)
+        else {
+            reference_missed += 1;
+            continue;
+        };
+        // The reference box relative to its pasted square.
+        let rel = |b: &BoxF, sq: &BoxF| BoxF {
+            x: sq.x + (b.x - square.x) / square.w * sq.w,
+            y: sq.y + (b.y - square.y) / square.h * sq.h,
+            w: b.w / square.w * sq.w,
+            h: b.h / square.h * sq.h,
+        };
+        for (s, &(w, h, side)) in [
+            (640u32, 480u32, 160u32),
+            (640, 480, 200),
+            (640, 480, 320),
+            (480, 640, 180),
+            (480, 640, 280),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let x = ((k * 131 + s * 57) as u32 % (w - side)) as i64;
+            let y = ((k * 71 + s * 113) as u32 % (h - side)) as i64;
+            let (frame, sq) = frame_with(&face, w, h, x, y, side, (k * 7 + s) as u32);
+            let truth = rel(&reference.bbox, &sq);
+            let best = det
+                .detect(&frame)
+                .expect("detect")
                 .iter()
                 .map(|d| d.bbox.iou(&truth))
                 .fold(0.0f32, f32::max);
@@ -50,13 +97,51 @@ fn faces_pasted_into_frames_are_found_where_they_are() {
     ious.sort_by(f32::total_cmp);
     let rate = found as f64 / total as f64;
     eprintln!(
-        "found {found}/{total} = {:.1}%, median IoU {:.3}",
+        "reference placement: {} of {} faces found; moved/scaled: {found}/{total} = {:.1}% with IoU >= 0.5, median IoU {:.3}",
+        sample.len() - reference_missed,
+        sample.len(),
         100.0 * rate,
         ious[ious.len() / 2]
     );
+    assert!(total >= 100, "too few reference detections: {total}");
     assert!(
         rate >= 0.95,
-        "only {found} of {total} pasted faces found with IoU >= 0.5"
+        "only {found} of {total} moved/scaled faces found with IoU >= 0.5"
+    );
+}
+
+/// Recall on FER2013 faces: val faces pasted at 180–320 px into 640x480 frames are detected
+/// (a detection overlapping the pasted square with IoU >= 0.3) in >= 93% of cases. FER2013 has
+/// occluded, profile and drawn faces that BlazeFace does not take for faces; the rate measured
+/// when this test was written is in crates/pipeline/CROP.md.
+#[test]
+fn most_val_faces_are_detected() {
+    let det = detector();
+    let sample = common::val_sample(25);
+    let mut total = 0;
+    let mut found = 0;
+    for (k, (path, _)) in sample.iter().enumerate() {
+        let face = grey(path);
+        for (s, side) in [180u32, 240, 320].into_iter().enumerate() {
+            let x = ((k * 97 + s * 41) as u32 % (640 - side)) as i64;
+            let y = ((k * 53 + s * 89) as u32 % (480 - side)) as i64;
+            let (frame, sq) = frame_with(&face, 640, 480, x, y, side, k as u32 + 1000);
+            total += 1;
+            if det
+                .detect(&frame)
+                .expect("detect")
+                .iter()
+                .any(|d| d.bbox.iou(&sq) >= 0.3)
+            {
+                found += 1;
+            }
+        }
+    }
+    let rate = found as f64 / total as f64;
+    eprintln!("val faces detected: {found}/{total} = {:.1}%", 100.0 * rate);
+    assert!(
+        rate >= 0.93,
+        "only {found} of {total} pasted val faces detected"
     );
 }
 

@@ -108,13 +108,8 @@ fn preprocessing_and_logits_match_training() {
             .iter()
             .map(|v| num(v) as f32)
             .collect();
-        for k in 0..want.len() {
-            assert!(
-                (got[k] - want[k]).abs() <= tol_logit,
-                "{name}: logit {k}: {} vs {}",
-                got[k],
-                want[k]
-            );
+        for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() <= tol_logit, "{name}: logit {k}: {g} vs {w}");
         }
         let probs = softmax(got);
         let top = emoji_pipeline::argmax(&probs);
@@ -151,11 +146,8 @@ fn classify_gives_the_same_probabilities_one_by_one_and_in_a_batch() {
         for (f, b) in faces.iter().zip(&batch) {
             let one = c.classify(std::slice::from_ref(f)).expect("one");
             assert!((b.iter().sum::<f32>() - 1.0).abs() < 1e-4);
-            for k in 0..b.len() {
-                assert!(
-                    (one[0][k] - b[k]).abs() < 1e-4,
-                    "{model}: batch and single differ"
-                );
+            for (x, y) in one[0].iter().zip(b) {
+                assert!((x - y).abs() < 1e-4, "{model}: batch and single differ");
             }
         }
         // A face of the wrong size is a typed error, not a panic.

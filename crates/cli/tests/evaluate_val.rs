@@ -1,0 +1,118 @@
+//! `emoji-mirror evaluate` on the FER2013 PublicTest (val) split with the shipped int8 model gives
+//! the accuracy the model card claims. The figure is read from models/metrics.json
+//! ("val_accuracy", a fraction) or, failing that, from the "PublicTest (val)" accuracy line of
+//! models/MODEL_CARD.md. Missing data or a missing figure fail the test.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn data_dir() -> PathBuf {
+    let dir = match std::env::var_os("EMOJI_MIRROR_DATA") {
+        Some(d) => PathBuf::from(d),
+        None => repo().join("../shared/data/fer2013"),
+    };
+    assert!(
+        dir.join("val").is_dir(),
+        "FER2013 data not found at {} (expected val/<class>/*.jpg); set EMOJI_MIRROR_DATA to the fer2013 folder",
+        dir.display()
+    );
+    dir
+}
+
+/// The claimed PublicTest (val) accuracy of the shipped model, as a fraction.
+fn claimed_accuracy() -> (f64, String) {
+    let metrics = repo().join("models/metrics.json");
+    if let Ok(text) = std::fs::read_to_string(&metrics) {
+        let v: serde_json::Value = serde_json::from_str(&text).expect("models/metrics.json parses");
+        let a = v["val_accuracy"]
+            .as_f64()
+            .expect("models/metrics.json has a numeric \"val_accuracy\"");
+        return (a, "models/metrics.json".into());
+    }
+    let card = repo().join("models/MODEL_CARD.md");
+    let text = std::fs::read_to_string(&card).unwrap_or_else(|e| {
+        panic!(
+            "neither models/metrics.json nor {} is readable: {e}",
+            card.display()
+        )
+    });
+    for line in text.lines() {
+        let lower = line.to_lowercase();
+        if line.contains("PublicTest (val)") && lower.contains("accuracy") {
+            if let Some(pct) = first_percentage(line) {
+                return (
+                    pct / 100.0,
+                    format!("models/MODEL_CARD.md: {}", line.trim()),
+                );
+            }
+        }
+    }
+    panic!("models/MODEL_CARD.md has no line with \"PublicTest (val)\", \"accuracy\" and a NN.NN% figure");
+}
+
+fn first_percentage(line: &str) -> Option<f64> {
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'%' {
+            let start = line[..i]
+                .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .map(|s| s + 1)
+                .unwrap_or(0);
+            if let Ok(v) = line[start..i].parse::<f64>() {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn evaluate_on_val_meets_the_model_card() {
+    let (claimed, source) = claimed_accuracy();
+    let val = data_dir().join("val");
+    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .args(["evaluate", "--json", "--data"])
+        .arg(&val)
+        .output()
+        .expect("emoji-mirror runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "evaluate failed: {stderr}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("exactly one JSON object on stdout");
+    assert_eq!(v["images"], 3589, "PublicTest (val) has 3,589 images");
+    assert_eq!(v["failed"], 0);
+    let acc = v["accuracy"].as_f64().expect("accuracy");
+    eprintln!(
+        "PublicTest (val) accuracy {:.4}, claimed {:.4} ({source})",
+        acc, claimed
+    );
+    // Same model, same data, same preprocessing: only rounding in the card may differ.
+    assert!(
+        acc + 0.005 >= claimed,
+        "accuracy {acc:.4} is below the claimed {claimed:.4} ({source})"
+    );
+    // The report is internally consistent.
+    let matrix = v["confusion"]["matrix"].as_array().expect("matrix");
+    let total: u64 = matrix
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|x| x.as_u64().unwrap())
+        .sum();
+    let diag: u64 = (0..matrix.len())
+        .map(|i| matrix[i][i].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 3589);
+    assert!((diag as f64 / total as f64 - acc).abs() < 1e-9);
+    for key in [
+        "macro_precision",
+        "macro_recall",
+        "macro_f1",
+        "ms_per_image",
+    ] {
+        assert!(v[key].as_f64().is_some(), "{key}");
+    }
+}

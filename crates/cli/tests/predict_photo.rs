@@ -1,0 +1,143 @@
+//! `emoji-mirror predict` as a user runs it on a photo: the face is found where it is, labelled
+//! with one of the contract's labels and emoji, `--annotate` writes a picture, and `--no-detect`
+//! takes an aligned face crop as it is.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use image::{imageops, Rgb, RgbImage};
+
+fn data_dir() -> PathBuf {
+    let dir = match std::env::var_os("EMOJI_MIRROR_DATA") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/fer2013"),
+    };
+    assert!(
+        dir.join("val").is_dir(),
+        "FER2013 data not found at {}; set EMOJI_MIRROR_DATA",
+        dir.display()
+    );
+    dir
+}
+
+fn first_happy() -> PathBuf {
+    let dir = data_dir().join("val/happy");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("val/happy")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    files.into_iter().next().expect("a happy val image")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "emoji-mirror-predict-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+#[test]
+fn predict_finds_the_face_in_a_photo_and_annotates_it() {
+    let dir = scratch("photo");
+    let face = image::open(first_happy()).expect("val image").to_luma8();
+    let face = imageops::resize(&face, 200, 200, imageops::FilterType::CatmullRom);
+    let mut photo = RgbImage::from_pixel(640, 480, Rgb([90, 110, 100]));
+    for (x, y, p) in face.enumerate_pixels() {
+        photo.put_pixel(300 + x, 150 + y, Rgb([p[0], p[0], p[0]]));
+    }
+    let photo_path = dir.join("photo.jpg");
+    photo.save(&photo_path).expect("save");
+    let out_png = dir.join("annotated.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .args(["predict", "--json", "--annotate"])
+        .arg(&out_png)
+        .arg(&photo_path)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let faces = v["images"][0]["faces"].as_array().expect("faces");
+    assert_eq!(faces.len(), 1, "{v}");
+    let b = &faces[0]["box"];
+    let (cx, cy) = (
+        b["x"].as_f64().unwrap() + b["w"].as_f64().unwrap() / 2.0,
+        b["y"].as_f64().unwrap() + b["h"].as_f64().unwrap() / 2.0,
+    );
+    assert!(
+        (cx - 400.0).abs() < 40.0 && (cy - 250.0).abs() < 50.0,
+        "box {b}"
+    );
+    let label = faces[0]["label"].as_str().unwrap();
+    let contract: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/preprocess.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let labels: Vec<&str> = contract["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let i = labels
+        .iter()
+        .position(|l| *l == label)
+        .expect("a contract label");
+    assert_eq!(faces[0]["emoji"], contract["emoji"][i]);
+    let total: f64 = faces[0]["probabilities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-3);
+    // The annotated picture is the photo with something drawn on it.
+    let drawn = image::open(&out_png).expect("annotated PNG").to_rgb8();
+    assert_eq!(drawn.dimensions(), (640, 480));
+    assert_ne!(drawn, photo_jpeg_roundtrip(&photo_path));
+
+    // The text form names the file and the label.
+    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .arg("predict")
+        .arg(&photo_path)
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("photo.jpg") && text.contains("1 face") && text.contains(label),
+        "{text}"
+    );
+}
+
+fn photo_jpeg_roundtrip(p: &std::path::Path) -> RgbImage {
+    image::open(p).expect("photo").to_rgb8()
+}
+
+#[test]
+fn no_detect_takes_an_aligned_crop_as_it_is() {
+    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .args(["predict", "--json", "--no-detect"])
+        .arg(first_happy())
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let faces = v["images"][0]["faces"].as_array().expect("faces");
+    assert_eq!(faces.len(), 1);
+    assert_eq!(faces[0]["box"]["w"], 48.0);
+}
