@@ -15,6 +15,11 @@
 //! - `annotate(img, &[Annotation], &Contract)`, with `Annotation: From<&FaceResult>` and
 //!   `From<&TrackedFace>`.
 //! - `StageTimings` also has `total_ms`; `Analysis` is serialisable.
+//! - `Contract::shipped()` returns `&'static Contract`; `EmotionClassifier::from_bytes` takes the
+//!   contract; `EmotionClassifier::logits` runs already-normalised tensors (parity tests).
+//! - `Pipeline::classify_aligned` (an image that already is a face crop), `SHIPPED_DETECTOR` /
+//!   `SHIPPED_EMOTION` (the embedded model bytes), `FaceDetector::raw` (raw BlazeFace outputs).
+//! - `synth`: a dataset face pasted into a frame, for tests, the bench and the crop measurement.
 
 pub mod annotate;
 pub mod classify;
