@@ -17,13 +17,13 @@ cargo clippy --release --workspace --all-targets -- -D warnings
 cargo clippy --release -p emoji-pipeline -p emoji-mirror-site --target wasm32-unknown-unknown -- -D warnings
 
 log "Rust pipeline and CLI tests"
-cargo test --release --workspace
+cargo test --release --workspace --exclude emoji-mirror-site
 
 log "site: trunk build --release"
 trunk build --release
 
-log "site: browser tests (headless Chromium, fake camera)"
-cargo test --release -p emoji-mirror-site
+log "site: unit tests and browser tests (headless Chromium, fake camera; needs dist/)"
+cargo test --release -p emoji-mirror-site -- --test-threads=1
 
 log "training tests"
 export EMOJI_MIRROR_BIN="$CARGO_TARGET_DIR/release/emoji-mirror"
