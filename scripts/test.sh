@@ -16,14 +16,13 @@ cargo fmt --all -- --check
 cargo clippy --release --workspace --all-targets -- -D warnings
 cargo clippy --release -p emoji-pipeline -p emoji-mirror-site --target wasm32-unknown-unknown -- -D warnings
 
-log "Rust pipeline and CLI tests"
-cargo test --release --workspace --exclude emoji-mirror-site
-
-log "site: trunk build --release"
+log "site: trunk build --release (dist/ is what the browser tests serve)"
 trunk build --release
 
-log "site: unit tests and browser tests (headless Chromium, fake camera; needs dist/)"
-cargo test --release -p emoji-mirror-site -- --test-threads=1
+# One feature set for the whole workspace (no second build of tract); the browser tests start Chromium each,
+# so the tests run one at a time.
+log "Rust tests: pipeline, CLI, and the site in headless Chromium with a fake camera"
+cargo test --release --workspace -- --test-threads=1
 
 log "training tests"
 export EMOJI_MIRROR_BIN="$CARGO_TARGET_DIR/release/emoji-mirror"
