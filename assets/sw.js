@@ -1,7 +1,7 @@
 // Emoji Mirror's service worker: keeps a copy of the site so that it works offline after the first visit.
 // Same-origin GET requests go to the network first (so a new deployment is picked up) and fall back to the copy.
 // It never contacts another origin. Paths are relative to this file, so the site works under any sub-path.
-const CACHE = "emoji-mirror-v1";
+const CACHE = "emoji-mirror-v2";
 const FILES = [
   "./",
   "index.html",
@@ -16,8 +16,8 @@ const FILES = [
   "icon.svg",
   "icon-192.png",
   "icon-512.png",
-  "blazeface_short_range.onnx",
-  "emotion_int8.onnx",
+  "blazeface_short_range.nnef.tar",
+  "emotion_int8.nnef.tar",
 ];
 
 self.addEventListener("install", (event) => {

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The site's browser benchmark and memory soak (headless Chromium, fake camera), not part of the test run:
-#   bench/browser.json  frames analysed per second, first emoji after the camera starts, ms per stage, gzip size
-#   the 5-minute memory soak (JS heap and wasm memory within 10% of their value after the first minute)
-# Builds the site first. EMOJI_MIRROR_SOAK_SECONDS=60 shortens the soak.
+# The site's browser benchmark (headless Chromium, 30 fps fake camera, one face), not part of the test run: writes
+# bench/browser.json (frames analysed per second, first emoji after the camera starts, ms per stage, gzip size).
+# Builds the site first. The 5-minute memory soak is a test (tests/browser.rs), run by scripts/test.sh.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO_ROOT"

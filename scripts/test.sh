@@ -14,15 +14,21 @@ bash scripts/setup.sh tests
 log "format and lint (native and wasm32)"
 cargo fmt --all -- --check
 cargo clippy --release --workspace --all-targets -- -D warnings
-cargo clippy --release -p emoji-pipeline -p emoji-mirror-site --target wasm32-unknown-unknown -- -D warnings
+# The site's wasm as trunk builds it: the worker with the pipeline as the site uses it (no `onnx` feature).
+cargo clippy --release -p emoji-mirror-site --features worker --target wasm32-unknown-unknown -- -D warnings
 
 log "site: trunk build --release (dist/ is what the browser tests serve)"
 trunk build --release
 
 # One feature set for the whole workspace (no second build of tract); the browser tests start Chromium each,
-# so the tests run one at a time.
+# so the tests run one at a time. The browser tests include a 5-minute memory soak.
 log "Rust tests: pipeline, CLI, and the site in headless Chromium with a fake camera"
 cargo test --release --workspace -- --test-threads=1
+
+log "wasm-bindgen tests of the site's browser glue (headless Chromium; webdriver.json names it)"
+CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p emoji-mirror-site --target wasm32-unknown-unknown --test glue
 
 log "training tests"
 export EMOJI_MIRROR_BIN="$CARGO_TARGET_DIR/release/emoji-mirror"

@@ -25,11 +25,25 @@ pub mod paths {
     /// The worker's loader shim written by trunk (`data-loader-shim`, `filehash = false`).
     pub const WORKER: &str = "./worker_loader.js";
     /// The BlazeFace short-range detector (copied from `models/`).
-    pub const DETECTOR_MODEL: &str = "./blazeface_short_range.onnx";
+    pub const DETECTOR_MODEL: &str = "./blazeface_short_range.nnef.tar";
     /// The shipped int8 emotion classifier (copied from `models/`).
-    pub const EMOTION_MODEL: &str = "./emotion_int8.onnx";
+    pub const EMOTION_MODEL: &str = "./emotion_int8.nnef.tar";
     /// The service worker that keeps the site available offline.
     pub const SERVICE_WORKER: &str = "./sw.js";
+}
+
+/// Bytes of this module's WebAssembly memory (the page's or the worker's, whichever calls it): the stats panel and
+/// the memory soak read it.
+pub fn wasm_memory_bytes() -> f64 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+        })
+        .unwrap_or(0.0)
 }
 
 /// Mounts the app on the page's `<body>`.

@@ -19,7 +19,7 @@ pub enum Source {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Request {
-    /// Payload: the detector's ONNX bytes, then the emotion model's.
+    /// Payload: the detector's NNEF archive bytes, then the emotion model's.
     Init,
     /// Payload: `width * height * 4` RGBA bytes. `now_ms` is the page's clock when the frame was captured.
     Frame {

@@ -62,18 +62,6 @@ fn now_ms() -> f64 {
         .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
-/// The size of this worker's wasm memory in bytes.
-fn wasm_memory_bytes() -> f64 {
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| {
-            m.buffer()
-                .unchecked_into::<js_sys::ArrayBuffer>()
-                .byte_length() as f64
-        })
-        .unwrap_or(0.0)
-}
-
 impl Inference {
     fn handle(&mut self, request: Request, payloads: &[Uint8Array]) -> Option<Response> {
         match request {
@@ -171,7 +159,7 @@ impl Inference {
             height,
             faces: tracked.iter().map(face).collect(),
             timings,
-            wasm_bytes: wasm_memory_bytes(),
+            wasm_bytes: crate::wasm_memory_bytes(),
         })
     }
 }

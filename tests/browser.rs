@@ -2,7 +2,7 @@
 //!
 //! Run (after `trunk build --release`):
 //!   cargo test -p emoji-mirror-site --release --test browser -- --test-threads=1
-//! The 5-minute memory soak is `#[ignore]`d here and run by scripts/bench-browser.sh (see tests/browser_bench.rs).
+//! The 5-minute memory soak is the longest of them (`EMOJI_MIRROR_SOAK_SECONDS` shortens it for a quick local run).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -153,10 +153,88 @@ fn majority<T: Clone + PartialEq>(items: impl Iterator<Item = T>) -> Option<(T, 
     counts.into_iter().max_by_key(|(_, n)| *n)
 }
 
+/// How many of the video's segments the page read right, in the video's order, and a line per segment.
+///
+/// The page is sampled from an unknown point of the looping video, and a segment can be missed or split (a dropout
+/// longer than the blank threshold), so runs are not matched to segments by position: for every rotation of the
+/// loop, the longest common subsequence of the expected and the seen (emotion, faces) pairs counts the segments
+/// read right in order, each at most once; the best rotation is the page's score.
+fn read_in_order(expected: &[(String, usize)], seen: &[(String, usize)]) -> (usize, Vec<String>) {
+    let n = expected.len();
+    let mut best: (usize, Vec<bool>) = (0, vec![false; n]);
+    for rotation in 0..n {
+        let order: Vec<usize> = (0..n).map(|i| (rotation + i) % n).collect();
+        // lcs[i][j]: matches between expected[order[i..]] and seen[j..].
+        let mut lcs = vec![vec![0usize; seen.len() + 1]; n + 1];
+        for i in (0..n).rev() {
+            for j in (0..seen.len()).rev() {
+                lcs[i][j] = if expected[order[i]] == seen[j] {
+                    lcs[i + 1][j + 1] + 1
+                } else {
+                    lcs[i + 1][j].max(lcs[i][j + 1])
+                };
+            }
+        }
+        if lcs[0][0] > best.0 || rotation == 0 {
+            // Walk the table to know which segments matched.
+            let mut matched = vec![false; n];
+            let (mut i, mut j) = (0, 0);
+            while i < n && j < seen.len() {
+                if expected[order[i]] == seen[j] {
+                    matched[order[i]] = true;
+                    i += 1;
+                    j += 1;
+                } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+                    i += 1;
+                } else {
+                    j += 1;
+                }
+            }
+            best = (lcs[0][0], matched);
+        }
+    }
+    let report = expected
+        .iter()
+        .zip(&best.1)
+        .map(|((emotion, faces), ok)| format!("{emotion}x{faces}{}", if *ok { "" } else { " ✗" }))
+        .collect();
+    (best.0, report)
+}
+
+#[test]
+fn reading_in_order_survives_a_rotated_start_an_extra_run_and_a_miss() {
+    let e = |s: &str, f: usize| (s.to_string(), f);
+    let expected = [
+        e("angry", 1),
+        e("happy", 1),
+        e("sad", 1),
+        e("happy", 1),
+        e("fear", 2),
+    ];
+    // Starts mid-loop, an extra "neutral" run (a split segment), the second "happy" missed.
+    let seen = [
+        e("sad", 1),
+        e("neutral", 1),
+        e("fear", 2),
+        e("angry", 1),
+        e("happy", 1),
+        e("sad", 1),
+        e("fear", 2),
+    ];
+    let (right, report) = read_in_order(&expected, &seen);
+    assert_eq!(right, 4, "{report:?}");
+    assert_eq!(
+        report.iter().filter(|r| r.ends_with('✗')).count(),
+        1,
+        "{report:?}"
+    );
+    // Nothing in common: nothing read right.
+    let (none, _) = read_in_order(&expected, &[e("surprise", 1), e("disgust", 1)]);
+    assert_eq!(none, 0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "segment alignment is off by one run: the page reads every emotion in order, but the loop start is misaligned; fix the alignment, then un-ignore"]
 async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Result<()> {
-    let _serial = SERIAL.lock().await;
     let (segments, blank) = segments();
     let dir = std::env::temp_dir().join(format!("emoji-mirror-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -169,15 +247,13 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
     y4m.finish()?;
     let loop_seconds = segments.len() as u64 * u64::from(FACE_SECONDS + BLANK_SECONDS);
 
-    let server = StaticServer::start(dist_dir())?;
-    let browser = Browser::launch(&BrowserOptions {
+    let options = BrowserOptions {
         allow_camera: true,
         fake_camera: Some(video.clone()),
         ..Default::default()
-    })
-    .await?;
-    let result = async {
-        open_site(&browser, &server).await?;
+    };
+    let result = on_site(options, async |browser, server| {
+        open_site(browser, server).await?;
         browser.click("#start").await?;
         browser.wait_state(&["running"], Duration::from_secs(20)).await?;
         // One full loop after the first blank, and a segment more.
@@ -187,7 +263,7 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
         while Instant::now() < until {
             let (emotion, _, faces) = browser.emotion().await?;
             if faces == 2 {
-                screenshot(&browser, "live-two-faces").await;
+                screenshot(browser, "live-two-faces").await;
             }
             samples.push(Sample { emotion, faces });
             if let Some(f) = browser.attr("#fps", "data-fps").await?.and_then(|f| f.parse::<f64>().ok()) {
@@ -220,36 +296,22 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
             })
             .collect();
         eprintln!("runs seen: {summary:?}");
-        // The two-face segment is the last of a loop: it anchors the alignment.
-        let two = summary.iter().position(|(_, f)| *f == 2);
-        ensure!(two.is_some(), "no run with two faces: {summary:?}");
-        let two = two.unwrap_or(0);
-        let n = segments.len();
-        let mut right = 0;
-        let mut report = Vec::new();
-        for (i, seg) in segments.iter().enumerate().take(n - 1) {
-            // Run `two` is segment n-1; segment i is (i + 1) runs after it, or before it in the previous loop.
-            let offset = i as isize + 1 - n as isize;
-            let index = two as isize + offset + if two as isize + offset < 0 { n as isize } else { 0 };
-            let seen = summary.get(index as usize).cloned().unwrap_or_default();
-            let ok = seen.0 == label(seg.label) && seen.1 == seg.faces;
-            right += usize::from(ok);
-            report.push(format!("{}:{}{}", label(seg.label), seen.0, if ok { "" } else { " ✗" }));
-        }
-        eprintln!("segments (expected:seen): {}", report.join(", "));
-        let share = right as f64 / (n - 1) as f64;
-        ensure!(share >= 2.0 / 3.0, "only {right} of {} face segments read right: {}", n - 1, report.join(", "));
+        ensure!(summary.iter().any(|(_, f)| *f == 2), "no run with two faces: {summary:?}");
+        let expected: Vec<(String, usize)> = segments.iter().map(|s| (label(s.label).to_string(), s.faces)).collect();
+        let (right, report) = read_in_order(&expected, &summary);
+        let n = expected.len();
+        eprintln!("segments (emotion x faces; ✗ = not read in order): {}", report.join(", "));
+        let share = right as f64 / n as f64;
+        ensure!(share >= 2.0 / 3.0, "only {right} of {n} face segments read right: {}", report.join(", "));
         Ok(())
-    }
+    })
     .await;
-    browser.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result<()> {
-    let _serial = SERIAL.lock().await;
     let pipeline = native_pipeline();
     let happy = val_faces("happy");
     let face = load_grey(&happy[0]);
@@ -260,10 +322,8 @@ async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result
     let photo = dir.join("photo.png");
     frame.save(&photo)?;
 
-    let server = StaticServer::start(dist_dir())?;
-    let browser = Browser::launch(&BrowserOptions::default()).await?;
-    let result = async {
-        open_site(&browser, &server).await?;
+    let result = on_site(BrowserOptions::default(), async |browser, server| {
+        open_site(browser, server).await?;
         let input = browser
             .client
             .find(Locator::Css("input[type=file]#photo"))
@@ -275,7 +335,7 @@ async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result
             let (emotion, confidence, faces) = browser.emotion().await?;
             if view.as_deref() == Some("photo") && faces > 0 {
                 eprintln!("photo: {emotion} {confidence:.3} ({faces} faces); native: {expected:?}");
-                screenshot(&browser, "photo").await;
+                screenshot(browser, "photo").await;
                 ensure!(
                     faces == expected.1,
                     "the page found {faces} faces, the native pipeline {}",
@@ -303,30 +363,26 @@ async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
+    })
     .await;
-    browser.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_denied_camera_says_how_to_allow_it() -> Result<()> {
-    let _serial = SERIAL.lock().await;
-    let server = StaticServer::start(dist_dir())?;
-    let browser = Browser::launch(&BrowserOptions {
+    let options = BrowserOptions {
         allow_camera: false,
         fake_camera: Some("".into()),
         ..Default::default()
-    })
-    .await?;
-    let result = async {
-        open_site(&browser, &server).await?;
+    };
+    on_site(options, async |browser, server| {
+        open_site(browser, server).await?;
         browser.click("#start").await?;
         browser
             .wait_state(&["denied"], Duration::from_secs(20))
             .await?;
-        screenshot(&browser, "denied").await;
+        screenshot(browser, "denied").await;
         let text = browser
             .js("return document.querySelector('.status').textContent")
             .await?;
@@ -336,53 +392,43 @@ async fn a_denied_camera_says_how_to_allow_it() -> Result<()> {
             "the denied state explains the way forward: {text}"
         );
         Ok(())
-    }
-    .await;
-    browser.close().await;
-    result
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_camera_the_page_says_so() -> Result<()> {
-    let _serial = SERIAL.lock().await;
-    let server = StaticServer::start(dist_dir())?;
     // Allowed, but no fake device: a headless machine has no camera.
-    let browser = Browser::launch(&BrowserOptions {
+    let options = BrowserOptions {
         allow_camera: true,
         ..Default::default()
-    })
-    .await?;
-    let result = async {
-        open_site(&browser, &server).await?;
+    };
+    on_site(options, async |browser, server| {
+        open_site(browser, server).await?;
         browser.click("#start").await?;
         browser
             .wait_state(&["no-camera"], Duration::from_secs(20))
             .await?;
         Ok(())
-    }
-    .await;
-    browser.close().await;
-    result
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() -> Result<()> {
-    let _serial = SERIAL.lock().await;
     let pipeline_free_photo =
         std::env::temp_dir().join(format!("emoji-mirror-net-{}.png", std::process::id()));
     let face = load_grey(&val_faces("surprise")[0]);
     compose(&[(&face, 220, 120, 200)], 3)
         .0
         .save(&pipeline_free_photo)?;
-    let server = StaticServer::start(dist_dir())?;
-    let browser = Browser::launch(&BrowserOptions {
+    let options = BrowserOptions {
         allow_camera: true,
         fake_camera: Some("".into()),
         ..Default::default()
-    })
-    .await?;
-    let result = async {
-        open_site(&browser, &server).await?;
+    };
+    let result = on_site(options, async |browser, server| {
+        open_site(browser, server).await?;
         // The service worker's first install copies the site into its cache: part of loading.
         browser
             .client
@@ -425,9 +471,71 @@ async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() ->
             .await?;
         ensure!(failed.as_array().is_some_and(Vec::is_empty), "failed loads: {failed}");
         Ok(())
-    }
+    })
     .await;
-    browser.close().await;
     let _ = std::fs::remove_file(&pipeline_free_photo);
+    result
+}
+
+/// The fake camera runs for 5 minutes (`$EMOJI_MIRROR_SOAK_SECONDS`): the JS heap and both wasm memories (page and
+/// worker) must not grow more than 10% over their value after the first minute. A fall is printed, not failed: the
+/// small JS heap shrinks as V8 settles.
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
+    let seconds: u64 = std::env::var("EMOJI_MIRROR_SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let dir = std::env::temp_dir().join(format!("emoji-mirror-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let video = dir.join("one-face.y4m");
+    one_face_video(&video)?;
+    let options = BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some(video),
+        // A garbage collection before each reading makes the JS heap comparable.
+        extra_args: vec!["--js-flags=--expose-gc".into()],
+    };
+    let result = on_site(options, async |browser, server| {
+        open_site(browser, server).await?;
+        browser.click("#start").await?;
+        browser
+            .wait_state(&["running"], Duration::from_secs(20))
+            .await?;
+        let started = Instant::now();
+        let reading = || async {
+            browser.js("if (window.gc) { window.gc(); }").await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            stats(browser).await
+        };
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let first = reading().await?;
+        while started.elapsed() < Duration::from_secs(seconds) {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        let last = reading().await?;
+        println!("after 1 min: {first}\nafter {seconds} s: {last}");
+        for key in ["js_heap", "wasm_page", "wasm_worker"] {
+            let (a, b) = (
+                first[key].as_f64().unwrap_or(f64::NAN),
+                last[key].as_f64().unwrap_or(f64::NAN),
+            );
+            ensure!(
+                a > 0.0 && b.is_finite(),
+                "{key} was not reported ({a}, {b})"
+            );
+            // A leak grows; the JS heap of ~1.5 MB also shrinks by a few hundred kB as V8 settles (seen: -19%),
+            // which is not one, so only growth is held to 10%.
+            println!("{key}: {a} -> {b} ({:+.1}%)", (b - a) / a * 100.0);
+            ensure!(b <= 1.10 * a, "{key} grew from {a} to {b} (more than 10%)");
+        }
+        ensure!(
+            last["fps"].as_f64().unwrap_or(0.0) > 0.0,
+            "still analysing frames at the end"
+        );
+        Ok(())
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
     result
 }

@@ -1,5 +1,4 @@
 use js_sys::Reflect;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::state::AppState;
@@ -18,18 +17,6 @@ fn js_heap_bytes() -> Option<f64> {
         .as_f64()
 }
 
-/// The page's wasm memory in bytes.
-fn page_wasm_bytes() -> f64 {
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| {
-            m.buffer()
-                .unchecked_into::<js_sys::ArrayBuffer>()
-                .byte_length() as f64
-        })
-        .unwrap_or(0.0)
-}
-
 fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |v| format!("{v:.1} ms"))
 }
@@ -45,7 +32,7 @@ pub fn Stats(props: &Props) -> Html {
     let s = &props.state;
     let t = s.shown().map(|r| r.timings).unwrap_or_default();
     let heap = js_heap_bytes();
-    let page_wasm = page_wasm_bytes();
+    let page_wasm = crate::wasm_memory_bytes();
     html! {
         <section id="stats" class="stats" hidden={!s.stats_visible} aria-label="Statistics"
             data-detect-ms={format!("{:.2}", t.detect_ms)}

@@ -68,9 +68,10 @@ pub fn data_dir() -> PathBuf {
 /// The native pipeline with the same model files the site serves.
 pub fn native_pipeline() -> Pipeline {
     let dist = dist_dir();
-    let detector = std::fs::read(dist.join("blazeface_short_range.onnx"))
-        .expect("dist/blazeface_short_range.onnx");
-    let emotion = std::fs::read(dist.join("emotion_int8.onnx")).expect("dist/emotion_int8.onnx");
+    let detector = std::fs::read(dist.join("blazeface_short_range.nnef.tar"))
+        .expect("dist/blazeface_short_range.nnef.tar");
+    let emotion =
+        std::fs::read(dist.join("emotion_int8.nnef.tar")).expect("dist/emotion_int8.nnef.tar");
     Pipeline::from_bytes(&detector, &emotion).expect("the site's models load natively")
 }
 
@@ -478,6 +479,46 @@ pub async fn screenshot(browser: &Browser, name: &str) {
         }
         Err(e) => eprintln!("screenshot {name}: {e}"),
     }
+}
+
+/// Runs `test` against the built site (served under [`SUB_PATH`]) in a fresh Chromium started with `options`, one
+/// browser test at a time, and closes the browser whatever the outcome.
+pub async fn on_site(
+    options: BrowserOptions,
+    test: impl AsyncFnOnce(&Browser, &StaticServer) -> Result<()>,
+) -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = StaticServer::start(dist_dir())?;
+    let browser = Browser::launch(&options).await?;
+    let result = test(&browser, &server).await;
+    browser.close().await;
+    result
+}
+
+/// A 2-second, 30 fps loop of one happy val face (slightly moving so that frames differ): the benchmark's and the
+/// memory soak's camera.
+pub fn one_face_video(path: &Path) -> Result<()> {
+    let face = load_grey(&val_faces("happy")[0]);
+    let mut y4m = Y4mWriter::create(path, 30)?;
+    for i in 0..60 {
+        let dx = (i as i64 % 20) - 10;
+        let (frame, _) = compose(&[(&face, 200 + dx, 100, 220)], 5);
+        y4m.frame(&frame, 1)?;
+    }
+    y4m.finish()
+}
+
+/// The stats panel's hooks (`#fps[data-fps]`, `#stats[data-*]`): frames per second, ms per stage, memory.
+pub async fn stats(browser: &Browser) -> Result<Value> {
+    browser
+        .js("const s = document.querySelector('#stats').dataset; \
+             return { fps: parseFloat(document.querySelector('#fps').dataset.fps), \
+                      detect_ms: parseFloat(s.detectMs), crop_ms: parseFloat(s.cropMs), \
+                      classify_ms: parseFloat(s.classifyMs), worker_ms: parseFloat(s.workerMs), \
+                      model_load_ms: parseFloat(s.modelLoadMs), first_emoji_ms: parseFloat(s.firstEmojiMs), \
+                      js_heap: parseFloat(s.jsHeap), wasm_page: parseFloat(s.wasmPage), \
+                      wasm_worker: parseFloat(s.wasmWorker) };")
+        .await
 }
 
 /// Opens the site and waits for the models (`ready`).

@@ -61,3 +61,10 @@ def test_train_one_epoch_export_int8_and_evaluate_in_rust(tmp_path):
     assert abs(int8["accuracy"] - fp32["accuracy"]) <= 0.03
     qdq = rust_evaluate(exe, data / "val", tmp_path / "int8" / "emotion_int8_qdq.onnx")
     assert qdq["accuracy"] >= 0.65
+    # The form the site ships: the int8 ONNX converted to NNEF by the Rust CLI reads every image the same way.
+    nnef = models / "emotion_int8.nnef.tar"
+    p = subprocess.run([str(exe), "convert", "--kind", "emotion", str(models / "emotion_int8.onnx"), str(nnef)],
+                       cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    shipped = rust_evaluate(exe, data / "val", nnef)
+    assert shipped["accuracy"] == int8["accuracy"] and shipped["confusion"] == int8["confusion"], (shipped, int8)

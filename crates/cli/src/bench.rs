@@ -24,7 +24,7 @@ pub struct Args {
     /// Timed runs per stage (after 3 warm-up runs).
     #[arg(long, default_value_t = 50)]
     pub runs: usize,
-    /// Another emotion model (ONNX, float or int8) instead of the shipped one.
+    /// Another emotion model (NNEF archive, or ONNX float or int8) instead of the shipped one.
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
     /// Print one JSON object.

@@ -31,7 +31,7 @@ pub fn load_pipeline(model: Option<&Path>) -> Result<Pipeline> {
 /// Human name of the emotion model in use.
 pub fn model_name(model: Option<&Path>) -> String {
     match model {
-        None => "shipped (models/emotion_int8.onnx)".into(),
+        None => "shipped (models/emotion_int8.nnef.tar)".into(),
         Some(p) => p.display().to_string(),
     }
 }

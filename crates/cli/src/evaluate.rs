@@ -25,7 +25,7 @@ pub struct Args {
     /// Detect the face in each image and crop it, instead of taking images as aligned crops.
     #[arg(long)]
     pub detect: bool,
-    /// Another emotion model (ONNX, float or int8) instead of the shipped one.
+    /// Another emotion model (NNEF archive, or ONNX float or int8) instead of the shipped one.
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
     /// Print exactly one JSON object.

@@ -1,10 +1,11 @@
 //! `emoji-mirror`: the Emoji Mirror pipeline on the command line — `predict` on photos, `evaluate`
-//! on a class-folder dataset, `bench` per stage. All the work is in the `emoji-pipeline` crate; this
-//! binary parses arguments, walks folders, prints results and turns errors into one line and a
-//! non-zero exit status.
+//! on a class-folder dataset, `bench` per stage, `convert` an ONNX export into the shipped NNEF form.
+//! All the work is in the `emoji-pipeline` crate; this binary parses arguments, walks folders, prints
+//! results and turns errors into one line and a non-zero exit status.
 
 mod bench;
 mod common;
+mod convert;
 mod evaluate;
 mod predict;
 
@@ -31,6 +32,8 @@ enum Command {
     Evaluate(evaluate::Args),
     /// Median time of each pipeline stage on a face pasted into a 640x480 frame.
     Bench(bench::Args),
+    /// Turn an ONNX model (training's export) into the NNEF archive the site and the CLI ship.
+    Convert(convert::Args),
 }
 
 fn run() -> anyhow::Result<ExitCode> {
@@ -39,6 +42,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Convert(args) => convert::run(args),
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Args {
     /// Treat each image as an aligned face crop (no face detection).
     #[arg(long)]
     pub no_detect: bool,
-    /// Another emotion model (ONNX, float or int8) instead of the shipped one.
+    /// Another emotion model (NNEF archive, or ONNX float or int8) instead of the shipped one.
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
 }

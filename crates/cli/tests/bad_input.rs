@@ -179,3 +179,43 @@ fn a_bad_model_file_is_reported_by_name() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("broken.onnx"));
 }
+
+#[test]
+fn convert_refuses_what_is_not_an_onnx_model_and_writes_nothing() {
+    let dir = scratch("convert");
+    let bad = dir.join("broken.onnx");
+    std::fs::write(&bad, b"not onnx").expect("write");
+    let out = dir.join("out.nnef.tar");
+    for input in [bad.clone(), dir.join("missing.onnx")] {
+        let o = bin()
+            .args(["convert", "--kind", "emotion"])
+            .arg(&input)
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert_no_panic(&o);
+        assert!(!o.status.success());
+        let name = input.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(text(&o).1.contains(&name), "{}", text(&o).1);
+        assert!(!out.exists(), "nothing written for {name}");
+    }
+}
+
+#[test]
+fn convert_makes_the_shipped_archive_from_the_onnx_file() {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let out = scratch("convert-ok").join("emotion.nnef.tar");
+    let o = bin()
+        .args(["convert", "--kind", "emotion"])
+        .arg(models.join("emotion_int8.onnx"))
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(text(&o).0.contains("identical outputs"));
+    let shipped = std::fs::read(models.join("emotion_int8.nnef.tar")).expect("shipped archive");
+    assert!(
+        std::fs::read(&out).expect("written") == shipped,
+        "differs from models/emotion_int8.nnef.tar"
+    );
+}

@@ -1,15 +1,16 @@
 //! The emotion CNN: a batch of 48x48 grey faces in, softmax probabilities over the contract's
-//! labels out. The ONNX model (float or int8) is loaded from bytes with a symbolic batch axis,
+//! labels out. The model (float or int8 weights) is loaded from bytes with a symbolic batch axis,
 //! optimised once and kept.
 
 use std::sync::Arc;
 
 use image::GrayImage;
-use tract_onnx::prelude::*;
+use tract_nnef::prelude::*;
 
 use crate::contract::{Contract, LABELS_LEN};
 use crate::crop::face_tensor_input;
 use crate::error::{PipelineError, Result};
+use crate::model::{load_runnable, InputShape};
 
 const MODEL: &str = "emotion classifier";
 
@@ -29,30 +30,11 @@ pub struct EmotionClassifier {
 }
 
 impl EmotionClassifier {
-    /// Loads an ONNX emotion model (input `[batch, 1, S, S]` float, output `[batch, 7]` logits).
-    pub fn from_bytes(onnx: &[u8], contract: &Contract) -> Result<Self> {
-        let load = |e: TractError| PipelineError::ModelLoad {
-            model: MODEL,
-            message: format!("{e:#}"),
-        };
+    /// Loads an emotion model (NNEF archive, or ONNX with the `onnx` feature; input `[batch, 1, S, S]` float,
+    /// output `[batch, 7]` logits).
+    pub fn from_bytes(model: &[u8], contract: &Contract) -> Result<Self> {
         let s = contract.input_size as usize;
-        let mut model = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(onnx))
-            .map_err(load)?;
-        // Keep the batch axis symbolic (the exported graph names it "batch"); fixing it to 1 makes
-        // tract fail to unify it with the output's symbolic axis.
-        let batch = model.symbols.sym("batch");
-        model
-            .set_input_fact(
-                0,
-                f32::fact(&[batch.to_dim(), 1.to_dim(), s.to_dim(), s.to_dim()]).into(),
-            )
-            .map_err(load)?;
-        let plan = model
-            .into_optimized()
-            .map_err(load)?
-            .into_runnable()
-            .map_err(load)?;
+        let plan = load_runnable(model, MODEL, &InputShape::Batched(vec![1, s, s]))?;
         Ok(EmotionClassifier {
             plan,
             contract: contract.clone(),

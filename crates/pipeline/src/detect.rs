@@ -1,4 +1,4 @@
-//! Face detection with MediaPipe's BlazeFace short-range model (models/blazeface_short_range.onnx):
+//! Face detection with MediaPipe's BlazeFace short-range model (models/blazeface_short_range.nnef.tar, from the .onnx):
 //! letterbox the frame to 128x128, run the network, decode the 896 SSD anchors into boxes and six
 //! keypoints, keep confident ones, merge overlapping ones with MediaPipe's weighted NMS, and map
 //! everything back through the letterbox into frame pixels.
@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use image::{imageops, RgbImage};
 use serde::{Deserialize, Serialize};
-use tract_onnx::prelude::*;
+use tract_nnef::prelude::*;
 
 use crate::error::{PipelineError, Result};
 use crate::geometry::BoxF;
+use crate::model::{load_runnable, InputShape};
 
 const MODEL: &str = "face detector (BlazeFace)";
 
@@ -267,27 +268,15 @@ pub struct FaceDetector {
 }
 
 impl FaceDetector {
-    /// Loads the ONNX model from its bytes with MediaPipe's default decoding constants.
-    pub fn from_bytes(onnx: &[u8]) -> Result<Self> {
-        Self::with_config(onnx, DetectorConfig::default())
+    /// Loads the model (NNEF archive, or ONNX with the `onnx` feature) with MediaPipe's default decoding constants.
+    pub fn from_bytes(model: &[u8]) -> Result<Self> {
+        Self::with_config(model, DetectorConfig::default())
     }
 
-    /// Loads the ONNX model with explicit decoding constants.
-    pub fn with_config(onnx: &[u8], config: DetectorConfig) -> Result<Self> {
-        let load = |e: TractError| PipelineError::ModelLoad {
-            model: MODEL,
-            message: format!("{e:#}"),
-        };
+    /// Loads the model with explicit decoding constants.
+    pub fn with_config(model: &[u8], config: DetectorConfig) -> Result<Self> {
         let s = config.input_size as usize;
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(onnx))
-            .map_err(load)?
-            .with_input_fact(0, f32::fact([1, 3, s, s]).into())
-            .map_err(load)?
-            .into_optimized()
-            .map_err(load)?
-            .into_runnable()
-            .map_err(load)?;
+        let plan = load_runnable(model, MODEL, &InputShape::Fixed(vec![1, 3, s, s]))?;
         let anchors = ssd_anchors(&config);
         Ok(FaceDetector {
             plan,

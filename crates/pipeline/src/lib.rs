@@ -29,6 +29,7 @@ pub mod decode;
 pub mod detect;
 pub mod error;
 pub mod geometry;
+pub mod model;
 pub mod smooth;
 pub mod synth;
 
@@ -44,6 +45,9 @@ pub use decode::{decode_image, DecodeLimits, Frame};
 pub use detect::{Detection, DetectorConfig, FaceDetector};
 pub use error::{PipelineError, Result};
 pub use geometry::BoxF;
+#[cfg(feature = "onnx")]
+pub use model::onnx_to_nnef;
+pub use model::{InputShape, ModelFormat};
 pub use smooth::{TrackedFace, Tracker, TrackerConfig};
 
 /// One analysed face: where it is and how it feels.
@@ -85,24 +89,26 @@ pub struct Pipeline {
     contract: Contract,
 }
 
-/// models/blazeface_short_range.onnx, compiled in.
+/// models/blazeface_short_range.nnef.tar (what the site fetches), compiled in.
 #[cfg(feature = "embedded-models")]
-pub const SHIPPED_DETECTOR: &[u8] = include_bytes!("../../../models/blazeface_short_range.onnx");
-/// models/emotion_int8.onnx (the shipped int8 form), compiled in.
+pub const SHIPPED_DETECTOR: &[u8] =
+    include_bytes!("../../../models/blazeface_short_range.nnef.tar");
+/// models/emotion_int8.nnef.tar (the shipped int8 form, what the site fetches), compiled in.
 #[cfg(feature = "embedded-models")]
-pub const SHIPPED_EMOTION: &[u8] = include_bytes!("../../../models/emotion_int8.onnx");
+pub const SHIPPED_EMOTION: &[u8] = include_bytes!("../../../models/emotion_int8.nnef.tar");
 
 fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
 impl Pipeline {
-    /// Loads both models from their ONNX bytes, with the shipped contract.
-    pub fn from_bytes(detector_onnx: &[u8], emotion_onnx: &[u8]) -> Result<Self> {
+    /// Loads both models from their bytes (NNEF archives; ONNX too with the `onnx` feature), with the shipped
+    /// contract.
+    pub fn from_bytes(detector: &[u8], emotion: &[u8]) -> Result<Self> {
         let contract = Contract::shipped().clone();
         Ok(Pipeline {
-            detector: FaceDetector::from_bytes(detector_onnx)?,
-            classifier: EmotionClassifier::from_bytes(emotion_onnx, &contract)?,
+            detector: FaceDetector::from_bytes(detector)?,
+            classifier: EmotionClassifier::from_bytes(emotion, &contract)?,
             contract,
         })
     }

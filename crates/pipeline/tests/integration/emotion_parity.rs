@@ -124,7 +124,11 @@ fn preprocessing_and_logits_match_training() {
 #[test]
 fn classify_gives_the_same_probabilities_one_by_one_and_in_a_batch() {
     let contract = Contract::shipped();
-    for model in ["emotion_fp32.onnx", "emotion_int8.onnx"] {
+    for model in [
+        "emotion_fp32.onnx",
+        "emotion_int8.onnx",
+        "emotion_int8.nnef.tar",
+    ] {
         let c = EmotionClassifier::from_bytes(&common::model_bytes(model), contract)
             .expect("model loads");
         let p = parity();

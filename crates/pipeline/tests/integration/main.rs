@@ -7,3 +7,4 @@ mod common;
 mod detect_faces;
 mod emotion_parity;
 mod hostile_input;
+mod shipped_models;

@@ -1,0 +1,108 @@
+//! The NNEF archives that ship (models/*.nnef.tar, what the site fetches and the CLI compiles in) are exactly what
+//! `onnx_to_nnef` makes of the ONNX files next to them, and run the same numbers on real faces.
+
+use emoji_pipeline::{
+    aligned_face, decode_image, onnx_to_nnef, Contract, DecodeLimits, DetectorConfig,
+    EmotionClassifier, FaceDetector, InputShape, ModelFormat, Pipeline, SHIPPED_DETECTOR,
+    SHIPPED_EMOTION,
+};
+
+use crate::common;
+
+fn emotion_input() -> InputShape {
+    let s = Contract::shipped().input_size as usize;
+    InputShape::Batched(vec![1, s, s])
+}
+
+fn detector_input() -> InputShape {
+    let s = DetectorConfig::default().input_size as usize;
+    InputShape::Fixed(vec![1, 3, s, s])
+}
+
+#[test]
+fn the_shipped_archives_are_the_conversion_of_the_onnx_files_byte_for_byte() {
+    for (onnx, nnef, input, shipped) in [
+        (
+            "emotion_int8.onnx",
+            "emotion_int8.nnef.tar",
+            emotion_input(),
+            SHIPPED_EMOTION,
+        ),
+        (
+            "blazeface_short_range.onnx",
+            "blazeface_short_range.nnef.tar",
+            detector_input(),
+            SHIPPED_DETECTOR,
+        ),
+    ] {
+        let converted = onnx_to_nnef(&common::model_bytes(onnx), &input).expect("converts");
+        let committed = common::model_bytes(nnef);
+        assert!(
+            converted == committed,
+            "models/{nnef} is not the conversion of models/{onnx}: run \
+             `emoji-mirror convert --kind ... models/{onnx} models/{nnef}`"
+        );
+        assert!(
+            shipped == committed.as_slice(),
+            "the compiled-in {nnef} is stale"
+        );
+        assert_eq!(ModelFormat::of(&committed), ModelFormat::Nnef);
+    }
+}
+
+#[test]
+fn int8_weights_stay_int8_in_the_archive() {
+    let onnx = common::model_bytes("emotion_int8.onnx").len() as f64;
+    let nnef = common::model_bytes("emotion_int8.nnef.tar").len() as f64;
+    // Float weights would make it about four times larger.
+    assert!(
+        nnef < 1.1 * onnx,
+        "{nnef} bytes against {onnx} for the ONNX file"
+    );
+}
+
+#[test]
+fn the_archive_and_the_onnx_file_give_identical_probabilities_on_val_faces() {
+    let contract = Contract::shipped();
+    let onnx =
+        EmotionClassifier::from_bytes(&common::model_bytes("emotion_int8.onnx"), contract).unwrap();
+    let nnef =
+        EmotionClassifier::from_bytes(&common::model_bytes("emotion_int8.nnef.tar"), contract)
+            .unwrap();
+    let faces: Vec<_> = common::val_sample(40)
+        .iter()
+        .map(|(path, _)| {
+            let bytes = std::fs::read(path).unwrap();
+            aligned_face(
+                &decode_image(&bytes, &DecodeLimits::default()).unwrap(),
+                contract,
+            )
+        })
+        .collect();
+    assert!(faces.len() > 50, "{} val faces", faces.len());
+    assert_eq!(
+        onnx.classify(&faces).unwrap(),
+        nnef.classify(&faces).unwrap()
+    );
+}
+
+#[test]
+fn the_blazeface_archive_gives_identical_raw_outputs() {
+    let onnx =
+        FaceDetector::from_bytes(&common::model_bytes("blazeface_short_range.onnx")).unwrap();
+    let nnef =
+        FaceDetector::from_bytes(&common::model_bytes("blazeface_short_range.nnef.tar")).unwrap();
+    let s = onnx.config().input_size as usize;
+    let input: Vec<f32> = (0..3 * s * s)
+        .map(|i| ((i * 31) % 256) as f32 / 127.5 - 1.0)
+        .collect();
+    let (a, b) = (onnx.raw(&input).unwrap(), nnef.raw(&input).unwrap());
+    assert_eq!(a.regressors, b.regressors);
+    assert_eq!(a.logits, b.logits);
+}
+
+#[test]
+fn the_shipped_pipeline_loads_from_the_archives() {
+    let pipeline = Pipeline::shipped().expect("shipped models load");
+    assert_eq!(pipeline.contract().labels.len(), emoji_pipeline::LABELS_LEN);
+}
