@@ -12,9 +12,9 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{Context, Result};
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Per file: name, bytes, gzip bytes.
 type Sizes = Vec<(String, u64, u64)>;
