@@ -2,10 +2,27 @@
 //! with one of the contract's labels and emoji, `--annotate` writes a picture, and `--no-detect`
 //! takes an aligned face crop as it is.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use image::{imageops, Rgb, RgbImage};
+use emoji_pipeline::synth::paste_face;
+use image::{Rgb, RgbImage};
+
+/// Runs `emoji-mirror predict --json ARGS`, which must succeed, and returns its JSON.
+fn predict_json(args: &[&str], image: &Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .args(["predict", "--json"])
+        .args(args)
+        .arg(image)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
 
 fn data_dir() -> PathBuf {
     let dir = match std::env::var_os("EMOJI_MIRROR_DATA") {
@@ -44,26 +61,15 @@ fn scratch(name: &str) -> PathBuf {
 fn predict_finds_the_face_in_a_photo_and_annotates_it() {
     let dir = scratch("photo");
     let face = image::open(first_happy()).expect("val image").to_luma8();
-    let face = imageops::resize(&face, 200, 200, imageops::FilterType::CatmullRom);
     let mut photo = RgbImage::from_pixel(640, 480, Rgb([90, 110, 100]));
-    for (x, y, p) in face.enumerate_pixels() {
-        photo.put_pixel(300 + x, 150 + y, Rgb([p[0], p[0], p[0]]));
-    }
+    paste_face(&mut photo, &face, 300, 150, 200);
     let photo_path = dir.join("photo.jpg");
     photo.save(&photo_path).expect("save");
     let out_png = dir.join("annotated.png");
-    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
-        .args(["predict", "--json", "--annotate"])
-        .arg(&out_png)
-        .arg(&photo_path)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = predict_json(
+        &["--annotate", out_png.to_str().expect("a UTF-8 path")],
+        &photo_path,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     let faces = v["images"][0]["faces"].as_array().expect("faces");
     assert_eq!(faces.len(), 1, "{v}");
     let b = &faces[0]["box"];
@@ -126,17 +132,7 @@ fn photo_jpeg_roundtrip(p: &std::path::Path) -> RgbImage {
 
 #[test]
 fn no_detect_takes_an_aligned_crop_as_it_is() {
-    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
-        .args(["predict", "--json", "--no-detect"])
-        .arg(first_happy())
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let v = predict_json(&["--no-detect"], &first_happy());
     let faces = v["images"][0]["faces"].as_array().expect("faces");
     assert_eq!(faces.len(), 1);
     assert_eq!(faces[0]["box"]["w"], 48.0);
