@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .metrics import from_confusion
+
 
 def _plt():
     import matplotlib
@@ -120,14 +122,11 @@ def redraw(history: Path | None, evaluation: Path | None, out_dir: Path, prefix:
 
 def markdown(evaluation: Path) -> str:
     """Per-class table and confusion matrix of an evaluation JSON, as Markdown (for the model card)."""
-    labels, cm, doc = load_eval(evaluation)
-    tp = np.diag(cm)
-    support, predicted = cm.sum(1), cm.sum(0)
-    prec = np.divide(tp, predicted, out=np.zeros(len(tp)), where=predicted > 0)
-    rec = np.divide(tp, support, out=np.zeros(len(tp)), where=support > 0)
-    f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(len(tp)), where=(prec + rec) > 0)
-    lines = [f"accuracy {np.trace(cm) / max(cm.sum(), 1) * 100:.2f}% on {int(cm.sum())} images, "
-             f"macro-F1 {f1.mean():.4f}, macro precision {prec.mean():.4f}, macro recall {rec.mean():.4f}", "",
+    labels, cm, _ = load_eval(evaluation)
+    m = from_confusion(cm)
+    prec, rec, f1, support = m["precision"], m["recall"], m["f1"], m["support"]
+    lines = [f"accuracy {m['accuracy'] * 100:.2f}% on {int(cm.sum())} images, macro-F1 {m['macro_f1']:.4f}, "
+             f"macro precision {m['macro_precision']:.4f}, macro recall {m['macro_recall']:.4f}", "",
              "| class | images | accuracy (recall) | precision | F1 | most often confused with |",
              "|---|---:|---:|---:|---:|---|"]
     for i, name in enumerate(labels):

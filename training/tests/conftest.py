@@ -64,11 +64,19 @@ def tiny_fer(tmp_path_factory, contract):
     return sample_fer(tmp_path_factory.mktemp("fer_tiny"), {c: 40 for c in contract.labels} | {}, seed=1)
 
 
-def run_train(args, env=None, timeout=600):
-    """Run training/train.py in a subprocess (1 thread), return the completed process; fail with its output."""
+def run_script(script, args, env=None, timeout=600, check=True):
+    """Run training/<script> in a subprocess (1 thread), return the completed process; fail with its output."""
     e = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
-    p = subprocess.run([sys.executable, str(TRAINING / "train.py"), *map(str, args)], cwd=REPO, env=e,
+    p = subprocess.run([sys.executable, str(TRAINING / script), *map(str, args)], cwd=REPO, env=e,
                        capture_output=True, text=True, timeout=timeout)
-    if p.returncode != 0:
-        raise AssertionError(f"train.py {' '.join(map(str, args))} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    if check and p.returncode != 0:
+        raise AssertionError(f"{script} {' '.join(map(str, args))} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     return p
+
+
+def run_train(args, **kw):
+    return run_script("train.py", args, **kw)
+
+
+def run_tool(args, **kw):
+    return run_script("tools.py", args, **kw)

@@ -114,3 +114,17 @@ def test_augmentation_depends_only_on_the_generator():
     assert torch.equal(a, b) and not torch.equal(a, c) and a.shape == x.shape
     flip_only = D.augment(x, D.AugConfig(flip=1.0, rotate_deg=0, shift=0, scale=(1.0, 1.0)), torch.Generator())
     assert torch.equal(flip_only, x.flip(-1))
+
+
+def test_jpeg_pack_decodes_to_the_same_pixels(tiny_fer, tmp_path, contract):
+    """The GPU machine's carry (≤ 64 MiB): the files' own bytes, shared header once, same pixels and labels."""
+    packed = tmp_path / "fer-jpeg.npz"
+    counts = D.pack_jpeg(tiny_fer, packed, contract)
+    assert counts == {"train": 280, "val": 280}
+    files = sum(f.stat().st_size for f in tiny_fer.rglob("*.jpg"))
+    z = np.load(packed)
+    assert len(z["jpeg_header"]) > 100, "FER2013's JPEGs share their header"
+    assert packed.stat().st_size < files
+    for split in ("train", "val"):
+        a, b = D.load_split(tiny_fer, split, contract, use_cache=False), D.load_split(packed, split, contract)
+        assert np.array_equal(a.images, b.images) and np.array_equal(a.labels, b.labels)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_train, sample_fer
+from conftest import REPO, run_tool, run_train, sample_fer
 
 
 def emoji_mirror_bin() -> Path:
@@ -49,7 +49,7 @@ def test_train_one_epoch_export_int8_and_evaluate_in_rust(tmp_path):
     run_train(["--preset", "tiny", "--data", data, "--epochs", 1, "--batch-size", 16, "--dropout", 0.0,
                "--aug", "light", "--limit-train", 0, "--limit-val", 0, "--out", run])
     models = tmp_path / "models"
-    run_train(["export", "--ckpt", run / "best.pt", "--out-dir", models, "--data", data,
+    run_tool(["export", "--ckpt", run / "best.pt", "--out-dir", models, "--data", data,
                "--quant-dir", tmp_path / "int8", "--calib", 100])
     py = json.loads((run / "eval_val.json").read_text())
     fp32 = rust_evaluate(exe, data / "val", models / "emotion_fp32.onnx")

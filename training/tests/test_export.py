@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 from PIL import Image
 
-from conftest import run_train
+from conftest import run_tool, run_train
 from emoji_train.export import OPSET
 
 
@@ -16,7 +16,7 @@ from emoji_train.export import OPSET
 def exported(tiny_fer, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("export")
     run_train(["--preset", "tiny", "--data", tiny_fer, "--epochs", 1, "--out", tmp / "run"])
-    run_train(["export", "--ckpt", tmp / "run" / "best.pt", "--out-dir", tmp / "models", "--data", tiny_fer,
+    run_tool(["export", "--ckpt", tmp / "run" / "best.pt", "--out-dir", tmp / "models", "--data", tiny_fer,
                "--quant-dir", tmp / "int8", "--calib", 100])
     return tmp
 

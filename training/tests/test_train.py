@@ -23,16 +23,18 @@ def history(run):
 def same_metrics(a, b):
     assert [r["epoch"] for r in a] == [r["epoch"] for r in b]
     for ra, rb in zip(a, b):
-        for k in ("train_acc", "train_f1", "val_acc", "val_precision", "val_recall", "val_f1", "lr"):
+        for k in ("train_acc", "train_f1", "val_acc", "val_precision", "val_recall", "val_f1", "ema_val_acc",
+                  "ema_val_f1", "lr"):
             assert ra[k] == rb[k], (k, ra, rb)
         for k in ("train_loss", "val_loss"):
             assert float(ra[k]) == pytest.approx(float(rb[k]), abs=1e-4), (k, ra, rb)
 
 
 def test_resume_after_stop_gives_the_same_run(tiny_fer, tmp_path):
+    """With the moving average of the weights (--ema) too: its state is in the checkpoint."""
     full, cut = tmp_path / "full", tmp_path / "cut"
-    run_train([*TINY, "--data", tiny_fer, "--epochs", 3, "--out", full])
-    run_train([*TINY, "--data", tiny_fer, "--epochs", 3, "--out", cut, "--stop-after", 1])
+    run_train([*TINY, "--data", tiny_fer, "--epochs", 3, "--ema", 0.9, "--out", full])
+    run_train([*TINY, "--data", tiny_fer, "--epochs", 3, "--ema", 0.9, "--out", cut, "--stop-after", 1])
     assert len(history(cut)) == 1 and (cut / "ckpt.pt").exists() and not (cut / "eval_val.json").exists()
     ck = torch.load(cut / "ckpt.pt", weights_only=False)
     assert ck["epoch"] == 1 and {"model", "optimizer", "scheduler", "rng", "config", "best"} <= set(ck)
@@ -40,6 +42,22 @@ def test_resume_after_stop_gives_the_same_run(tiny_fer, tmp_path):
     assert "resumed from" in p.stdout
     same_metrics(history(full), history(cut))
     assert (cut / "eval_val.json").read_text() == (full / "eval_val.json").read_text().replace(str(full), str(cut))
+    assert history(full)[-1]["ema_val_acc"] != "" and (cut / "best_ema.pt").exists()
+    assert (cut / "eval_val_ema.json").read_text() == (full / "eval_val_ema.json").read_text().replace(str(full), str(cut))
+
+
+def test_resume_refuses_flags_it_would_drop(tiny_fer, tmp_path):
+    cut = tmp_path / "cut"
+    run_train([*TINY, "--data", tiny_fer, "--epochs", 2, "--out", cut, "--stop-after", 1])
+    p = run_train(["--out", cut, "--resume", "--epochs", 5, "--lr", 0.1], check=False)
+    assert p.returncode != 0
+    assert "--epochs" in p.stderr and "--lr" in p.stderr and "ignore" in p.stderr
+    assert len(history(cut)) == 1, "a refused resume must not touch the run"
+
+
+def test_old_subcommands_point_to_tools(tmp_path):
+    p = run_train(["export", "--ckpt", tmp_path / "x.pt"], check=False)
+    assert p.returncode != 0 and "tools.py" in p.stderr
 
 
 def test_resume_after_kill_9_mid_epoch(tiny_fer, tmp_path):
