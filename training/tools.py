@@ -5,6 +5,8 @@ int8 forms in the Rust evaluator. Run from the repository root with the venv's p
     python training/tools.py pack --jpeg --out .data/fer2013-jpeg.npz                   # the GPU carry (~47 MiB)
     python training/tools.py export --ckpt training/runs/cpu/best.pt --out-dir models   # ONNX + parity + int8
     python training/tools.py evaluate --ckpt training/runs/cpu/best.pt --split val --json out.json
+    python training/tools.py posthoc --ckpt training/runs/cpu/best.pt                  # flip TTA, logit adjustment
+    python training/tools.py speed                                                     # images/s, variants
     python training/tools.py compare fp32=models/emotion_fp32.onnx int8=models/emotion_int8.onnx --bin target/release/emoji-mirror
 """
 
@@ -46,6 +48,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="the int8 form copied to <out-dir>/emotion_int8.onnx")
     s.add_argument("--calib", type=int, default=500, help="calibration images for static QDQ")
     s.add_argument("--compare-limit", type=int, default=0, help="val images for the onnxruntime comparison (0=all)")
+    s = sub.add_parser("posthoc", help="test-time flip and logit adjustment of a checkpoint, on val (PyTorch)")
+    s.add_argument("--ckpt", required=True)
+    s.add_argument("--data", default=Config.data)
+    s.add_argument("--json", help="write the table here")
+    s.add_argument("--write-adjusted", nargs=2, metavar=("TAU", "OUT_PT"),
+                   help="write a checkpoint with logit adjustment TAU folded into the last bias")
+    s = sub.add_parser("speed", help="training images/s of the recipe's step, in variants (training/SPEED.md)")
+    s.add_argument("--steps", type=int, default=25)
+    s.add_argument("--threads", type=int, default=2)
+    s.add_argument("--rounds", type=int, default=2, help="variants alternate, so machine load hits them alike")
+    s.add_argument("--compile", action="store_true", help="also torch.compile (minutes of compiling)")
     s = sub.add_parser("compare", help="ONNX files in the Rust evaluator and bench")
     s.add_argument("models", nargs="+", help="NAME=PATH.onnx pairs (or plain paths)")
     s.add_argument("--bin", default=os.environ.get("EMOJI_MIRROR_BIN"), help="the emoji-mirror CLI ($EMOJI_MIRROR_BIN)")
@@ -53,6 +66,32 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     s.add_argument("--runs", type=int, default=50)
     s.add_argument("--json", help="write all the figures here")
     return p.parse_args(argv)
+
+
+def posthoc(a: argparse.Namespace) -> None:
+    from emoji_train import posthoc as P
+    from emoji_train.evaluation import predict
+    from emoji_train.models import load_checkpoint_model
+
+    contract = load_contract(DEFAULT_CONTRACT)
+    data = resolve_path(a.data)
+    prior = P.class_prior(D.load_split(data, "train", contract).labels, contract.num_classes)
+    val = D.load_split(data, "val", contract)
+    model, ck = load_checkpoint_model(Path(a.ckpt))
+    x = torch.from_numpy(contract.to_input(val.images))
+    logits, flipped = predict(model, x, torch.device("cpu")), predict(model, x.flip(-1), torch.device("cpu"))
+    rows = P.table(logits, flipped, val.labels, prior)
+    print("flip  tau   accuracy  macro-F1  min recall   (PublicTest (val), PyTorch float)")
+    for r in rows:
+        print(f"{'yes' if r['flip'] else 'no ':4s}  {r['tau']:.2f}  {r['accuracy'] * 100:7.2f}%  {r['macro_f1']:.4f}  "
+              f"{r['min_recall'] * 100:6.1f}%")
+    if a.json:
+        Path(a.json).write_text(json.dumps({"checkpoint": a.ckpt, "prior": prior.tolist(), "rows": rows}, indent=2))
+    if a.write_adjusted:
+        tau, out = float(a.write_adjusted[0]), Path(a.write_adjusted[1])
+        adjusted = dict(ck, model=P.fold_into_bias(ck["model"], prior, tau), logit_adjustment_tau=tau)
+        torch.save(adjusted, out)
+        print(f"wrote {out} (logit adjustment τ={tau} in the last bias)")
 
 
 def main(argv: list[str]) -> int:
@@ -66,6 +105,19 @@ def main(argv: list[str]) -> int:
         print(f"{a.split}: {m['images']} images, accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}")
         if a.json:
             Path(a.json).write_text(json.dumps(m, indent=2) + "\n")
+    elif a.cmd == "posthoc":
+        posthoc(a)
+    elif a.cmd == "speed":
+        from emoji_train.speed import measure
+
+        variants = {"baseline (NCHW)": {}, "channels-last": {"channels_last": True}}
+        if a.compile:
+            variants["channels-last + compile"] = {"channels_last": True, "compile": True}
+        for _ in range(a.rounds):
+            for name, kw in variants.items():
+                r = measure(steps=a.steps, threads=a.threads, **kw)
+                print(f"{name:26s} {r['images_per_s']:6.0f} images/s  (augment {r['augment_s']:.2f} s, "
+                      f"forward+backward+step {r['step_s']:.2f} s)", flush=True)
     elif a.cmd == "compare":
         from emoji_train.quantize import compare_rust
 

@@ -134,7 +134,7 @@ def write_parity(model: nn.Module, onnx_path: Path, out_dir: Path, contract: Con
             "top": contract.labels[int(logits[i].argmax())],
         })
     doc = {
-        "_doc": "Written by training/train.py export. Each case: a 48x48 grey PNG drawn by the exporter (no dataset "
+        "_doc": "Written by training/tools.py export. Each case: a 48x48 grey PNG drawn by the exporter (no dataset "
                 "image); preprocessed_u8 = the image after the contract's contrast x alpha + histogram equalisation "
                 "(row-major); the model input is (preprocessed_u8/255 - mean)/std as [1,1,48,48]; logits = the float "
                 "PyTorch model's raw outputs (logits_onnxruntime: the exported emotion_fp32.onnx in onnxruntime).",
