@@ -11,6 +11,7 @@ use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::dom::now_ms;
 use crate::protocol::{self, Face, Request, Response, Source, Timings};
 
 /// What the worker keeps between messages.
@@ -55,13 +56,6 @@ fn post(scope: &DedicatedWorkerGlobalScope, response: &Response) {
     }
 }
 
-fn now_ms() -> f64 {
-    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
-        .ok()
-        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
-        .map_or_else(js_sys::Date::now, |p| p.now())
-}
-
 impl Inference {
     fn handle(&mut self, request: Request, payloads: &[Uint8Array]) -> Option<Response> {
         match request {
@@ -71,18 +65,13 @@ impl Inference {
                 None
             }
             Request::Frame {
-                seq,
                 source,
                 width,
                 height,
                 now_ms,
             } => Some(
-                self.analyse(seq, source, width, height, now_ms, payloads)
-                    .unwrap_or_else(|message| Response::FrameFailed {
-                        seq,
-                        source,
-                        message,
-                    }),
+                self.analyse(source, width, height, now_ms, payloads)
+                    .unwrap_or_else(|message| Response::FrameFailed { source, message }),
             ),
         }
     }
@@ -112,7 +101,6 @@ impl Inference {
 
     fn analyse(
         &mut self,
-        seq: u32,
         source: Source,
         width: u32,
         height: u32,
@@ -153,7 +141,6 @@ impl Inference {
             worker_ms: now_ms() - start,
         };
         Ok(Response::Analysed {
-            seq,
             source,
             width,
             height,
