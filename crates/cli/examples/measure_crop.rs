@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use emoji_pipeline::synth::{background, paste_face};
+use emoji_pipeline::synth::frame_with_face;
 use emoji_pipeline::{
     argmax, crop_grey, crop_region, decode_image, CropParams, DecodeLimits, Detection,
     EmotionClassifier, Pipeline,
@@ -121,8 +121,7 @@ fn build_cases(pipeline: &Pipeline, data: &Path, every: usize) -> Result<Vec<Cas
             let side = [120u32, 180, 240][k % 3];
             let x = ((k * 131) as u32 % (640 - side)) as i64;
             let y = ((k * 71) as u32 % (480 - side)) as i64;
-            let mut frame = background(640, 480, k as u32);
-            let truth = paste_face(&mut frame, &face, x, y, side);
+            let (frame, truth) = frame_with_face(&face, 640, 480, x, y, side, k as u32);
             k += 1;
             let dets = pipeline.detector().detect(&frame)?;
             let Some(det) = dets
@@ -166,8 +165,8 @@ fn framing_mad(crops: &[GrayImage], cases: &[Case], contract: &emoji_pipeline::C
     let mut sum = 0.0;
     let mut n = 0usize;
     for (crop, c) in crops.iter().zip(cases) {
-        let a = emoji_pipeline::crop::enhance(crop, contract);
-        let b = emoji_pipeline::crop::enhance(&c.face, contract);
+        let a = emoji_pipeline::enhance(crop, contract);
+        let b = emoji_pipeline::enhance(&c.face, contract);
         for (x, y) in a.iter().zip(b.iter()) {
             sum += (f64::from(*x) - f64::from(*y)).abs();
             n += 1;

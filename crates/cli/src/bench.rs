@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use emoji_pipeline::synth::{background, paste_face};
+use emoji_pipeline::synth::frame_with_face;
 use emoji_pipeline::{
     decode_image, face_crop, DecodeLimits, EmotionClassifier, FaceDetector, Pipeline,
 };
@@ -109,8 +109,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let face =
         read_image(&face_path).with_context(|| format!("reading {}", face_path.display()))?;
     let grey = image::DynamicImage::ImageRgb8(face).to_luma8();
-    let mut frame = background(640, 480, 7);
-    paste_face(&mut frame, &grey, 220, 120, 200);
+    let (frame, _) = frame_with_face(&grey, 640, 480, 220, 120, 200, 7);
     let mut jpeg = Cursor::new(Vec::new());
     frame
         .write_to(&mut jpeg, image::ImageFormat::Jpeg)

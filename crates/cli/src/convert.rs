@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, ValueEnum};
-use emoji_pipeline::{onnx_to_nnef, Contract, EmotionClassifier, FaceDetector};
+use emoji_pipeline::{onnx_to_nnef, Contract, DetectorConfig, EmotionClassifier, FaceDetector};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Kind {
@@ -33,15 +33,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         std::fs::read(&args.onnx).with_context(|| format!("reading {}", args.onnx.display()))?;
     let contract = Contract::shipped();
     let input = match args.kind {
-        Kind::Emotion => emoji_pipeline::InputShape::Batched(vec![
-            1,
-            contract.input_size as usize,
-            contract.input_size as usize,
-        ]),
-        Kind::Detector => {
-            let s = emoji_pipeline::DetectorConfig::default().input_size as usize;
-            emoji_pipeline::InputShape::Fixed(vec![1, 3, s, s])
-        }
+        Kind::Emotion => EmotionClassifier::input_shape(contract),
+        Kind::Detector => FaceDetector::input_shape(&DetectorConfig::default()),
     };
     let nnef = onnx_to_nnef(&onnx, &input)
         .with_context(|| format!("converting {}", args.onnx.display()))?;

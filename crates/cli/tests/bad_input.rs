@@ -7,16 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use image::{ImageFormat, Rgb, RgbImage};
+use test_support::{models_dir, scratch};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("emoji-mirror-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 fn png(w: u32, h: u32) -> Vec<u8> {
@@ -203,7 +197,7 @@ fn convert_refuses_what_is_not_an_onnx_model_and_writes_nothing() {
 
 #[test]
 fn convert_makes_the_shipped_archive_from_the_onnx_file() {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let models = models_dir();
     let out = scratch("convert-ok").join("emotion.nnef.tar");
     let o = bin()
         .args(["convert", "--kind", "emotion"])

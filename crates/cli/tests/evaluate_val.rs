@@ -3,29 +3,13 @@
 //! ("val_accuracy", a fraction) or, failing that, from the "PublicTest (val)" accuracy line of
 //! models/MODEL_CARD.md. Missing data or a missing figure fail the test.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn data_dir() -> PathBuf {
-    let dir = match std::env::var_os("EMOJI_MIRROR_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => repo().join("../shared/data/fer2013"),
-    };
-    assert!(
-        dir.join("val").is_dir(),
-        "FER2013 data not found at {} (expected val/<class>/*.jpg); set EMOJI_MIRROR_DATA to the fer2013 folder",
-        dir.display()
-    );
-    dir
-}
+use test_support::{data_dir, models_dir};
 
 /// The claimed PublicTest (val) accuracy of the shipped model, as a fraction.
 fn claimed_accuracy() -> (f64, String) {
-    let metrics = repo().join("models/metrics.json");
+    let metrics = models_dir().join("metrics.json");
     if let Ok(text) = std::fs::read_to_string(&metrics) {
         let v: serde_json::Value = serde_json::from_str(&text).expect("models/metrics.json parses");
         let a = v["val_accuracy"]
@@ -33,7 +17,7 @@ fn claimed_accuracy() -> (f64, String) {
             .expect("models/metrics.json has a numeric \"val_accuracy\"");
         return (a, "models/metrics.json".into());
     }
-    let card = repo().join("models/MODEL_CARD.md");
+    let card = models_dir().join("MODEL_CARD.md");
     let text = std::fs::read_to_string(&card).unwrap_or_else(|e| {
         panic!(
             "neither models/metrics.json nor {} is readable: {e}",

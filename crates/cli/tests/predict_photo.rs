@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use emoji_pipeline::synth::paste_face;
+use emoji_pipeline::Contract;
 use image::{Rgb, RgbImage};
+use test_support::{load_grey, scratch, val_faces};
 
 /// Runs `emoji-mirror predict --json ARGS`, which must succeed, and returns its JSON.
 fn predict_json(args: &[&str], image: &Path) -> serde_json::Value {
@@ -24,43 +26,17 @@ fn predict_json(args: &[&str], image: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("one JSON object")
 }
 
-fn data_dir() -> PathBuf {
-    let dir = match std::env::var_os("EMOJI_MIRROR_DATA") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/fer2013"),
-    };
-    assert!(
-        dir.join("val").is_dir(),
-        "FER2013 data not found at {}; set EMOJI_MIRROR_DATA",
-        dir.display()
-    );
-    dir
-}
-
 fn first_happy() -> PathBuf {
-    let dir = data_dir().join("val/happy");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("val/happy")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
-    files.into_iter().next().expect("a happy val image")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "emoji-mirror-predict-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    val_faces("happy")
+        .into_iter()
+        .next()
+        .expect("a happy val image")
 }
 
 #[test]
 fn predict_finds_the_face_in_a_photo_and_annotates_it() {
     let dir = scratch("photo");
-    let face = image::open(first_happy()).expect("val image").to_luma8();
+    let face = load_grey(&first_happy());
     let mut photo = RgbImage::from_pixel(640, 480, Rgb([90, 110, 100]));
     paste_face(&mut photo, &face, 300, 150, 200);
     let photo_path = dir.join("photo.jpg");
@@ -82,24 +58,13 @@ fn predict_finds_the_face_in_a_photo_and_annotates_it() {
         "box {b}"
     );
     let label = faces[0]["label"].as_str().unwrap();
-    let contract: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/preprocess.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let labels: Vec<&str> = contract["labels"]
-        .as_array()
-        .unwrap()
+    let contract = Contract::shipped();
+    let i = contract
+        .labels
         .iter()
-        .map(|l| l.as_str().unwrap())
-        .collect();
-    let i = labels
-        .iter()
-        .position(|l| *l == label)
+        .position(|l| l == label)
         .expect("a contract label");
-    assert_eq!(faces[0]["emoji"], contract["emoji"][i]);
+    assert_eq!(faces[0]["emoji"], contract.emoji[i].as_str());
     let total: f64 = faces[0]["probabilities"]
         .as_object()
         .unwrap()

@@ -1,6 +1,7 @@
-//! Drawing results onto a picture (the CLI's `--annotate`, the site's photo download): a box per
+//! Drawing results onto a picture (the CLI's `--annotate`; the site draws its own overlay on a canvas): a box per
 //! face in the colour of its emotion, and above it a label bar with an emoji-like marker (a small
 //! drawn face: no emoji font is needed) and the label with its probability in a built-in 5x7 font.
+//! Colours and markers go by the label's name in the contract, not by its place in the label order.
 
 use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
@@ -46,28 +47,32 @@ impl From<&TrackedFace> for Annotation {
     }
 }
 
-/// Colour of each class, in the contract's label order: angry, disgust, fear, happy, neutral, sad,
-/// surprise. Classes beyond the list are drawn white.
-const CLASS_COLOURS: [[u8; 3]; 7] = [
-    [230, 60, 40],
-    [110, 170, 50],
-    [150, 110, 200],
-    [250, 200, 30],
-    [200, 200, 200],
-    [70, 130, 230],
-    [250, 140, 30],
-];
+/// Colour of a label's box and bar, by the label's name in the contract; unknown names are drawn white.
+fn colour(label: &str) -> [u8; 3] {
+    match label {
+        "angry" => [230, 60, 40],
+        "disgust" => [110, 170, 50],
+        "fear" => [150, 110, 200],
+        "happy" => [250, 200, 30],
+        "neutral" => [200, 200, 200],
+        "sad" => [70, 130, 230],
+        "surprise" => [250, 140, 30],
+        _ => [255; 3],
+    }
+}
+
 const UNCERTAIN: [u8; 3] = [150, 150, 150];
 const INK: [u8; 3] = [20, 20, 20];
 
 /// Draws every face onto `img`.
 pub fn annotate(img: &mut RgbImage, faces: &[Annotation], contract: &Contract) {
     for f in faces {
-        let colour = if f.uncertain {
-            UNCERTAIN
-        } else {
-            CLASS_COLOURS.get(f.class).copied().unwrap_or([255; 3])
-        };
+        let name = contract
+            .labels
+            .get(f.class)
+            .map(String::as_str)
+            .unwrap_or("?");
+        let colour = if f.uncertain { UNCERTAIN } else { colour(name) };
         let scale = ((f.bbox.w / 90.0).round() as i32).clamp(1, 6);
         let thick = scale.max(2);
         let (x0, y0) = (f.bbox.x.round() as i32, f.bbox.y.round() as i32);
@@ -81,11 +86,6 @@ pub fn annotate(img: &mut RgbImage, faces: &[Annotation], contract: &Contract) {
             fill_rect(img, x0 - t, y0 - t, x0 - t, y1 + t, colour);
             fill_rect(img, x1 + t, y0 - t, x1 + t, y1 + t, colour);
         }
-        let name = contract
-            .labels
-            .get(f.class)
-            .map(String::as_str)
-            .unwrap_or("?");
         let text = format!(
             "{}{} {:.0}%",
             name.to_ascii_uppercase(),
@@ -109,7 +109,7 @@ pub fn annotate(img: &mut RgbImage, faces: &[Annotation], contract: &Contract) {
             bx + pad / 2 + marker / 2,
             by + bar_h / 2,
             marker / 2,
-            f.class,
+            name,
             f.uncertain,
         );
         draw_text(img, bx + marker + pad, by + pad, &text, scale, INK);
@@ -168,13 +168,13 @@ fn arc(centre: (f32, f32), radius: f32, from_deg: f32, to_deg: f32) -> Vec<(f32,
         .collect()
 }
 
-/// A small drawn face standing in for the class's emoji.
-fn draw_marker(img: &mut RgbImage, cx: i32, cy: i32, r: i32, class: usize, uncertain: bool) {
-    let skin = match class {
-        0 => [240, 90, 60],   // angry: red
-        1 => [150, 200, 90],  // disgust: green
-        2 => [190, 200, 240], // fear: pale blue
-        _ => [255, 215, 60],  // yellow
+/// A small drawn face standing in for the label's emoji (a plain yellow face for unknown names).
+fn draw_marker(img: &mut RgbImage, cx: i32, cy: i32, r: i32, label: &str, uncertain: bool) {
+    let skin = match label {
+        "angry" => [240, 90, 60],    // red
+        "disgust" => [150, 200, 90], // green
+        "fear" => [190, 200, 240],   // pale blue
+        _ => [255, 215, 60],         // yellow
     };
     fill_disc(img, cx, cy, r, INK);
     fill_disc(
@@ -194,13 +194,13 @@ fn draw_marker(img: &mut RgbImage, cx: i32, cy: i32, r: i32, class: usize, uncer
             INK,
         );
     }
-    match class {
-        0 => {
+    match label {
+        "angry" => {
             stroke(img, cx, cy, r, &[(-0.6, -0.55), (-0.15, -0.35)], INK);
             stroke(img, cx, cy, r, &[(0.6, -0.55), (0.15, -0.35)], INK);
             stroke(img, cx, cy, r, &arc((0.0, 0.75), 0.4, 220.0, 320.0), INK);
         }
-        1 => stroke(
+        "disgust" => stroke(
             img,
             cx,
             cy,
@@ -208,15 +208,15 @@ fn draw_marker(img: &mut RgbImage, cx: i32, cy: i32, r: i32, class: usize, uncer
             &[(-0.45, 0.4), (-0.15, 0.3), (0.15, 0.5), (0.45, 0.35)],
             INK,
         ),
-        2 => {
+        "fear" => {
             stroke(img, cx, cy, r, &[(-0.55, -0.5), (-0.2, -0.6)], INK);
             stroke(img, cx, cy, r, &[(0.55, -0.5), (0.2, -0.6)], INK);
             stroke(img, cx, cy, r, &arc((0.0, 0.4), 0.2, 0.0, 360.0), INK);
         }
-        3 => stroke(img, cx, cy, r, &arc((0.0, 0.1), 0.45, 20.0, 160.0), INK),
-        5 => stroke(img, cx, cy, r, &arc((0.0, 0.75), 0.4, 210.0, 330.0), INK),
-        6 => stroke(img, cx, cy, r, &arc((0.0, 0.4), 0.25, 0.0, 360.0), INK),
-        _ => stroke(img, cx, cy, r, &[(-0.35, 0.4), (0.35, 0.4)], INK),
+        "happy" => stroke(img, cx, cy, r, &arc((0.0, 0.1), 0.45, 20.0, 160.0), INK),
+        "sad" => stroke(img, cx, cy, r, &arc((0.0, 0.75), 0.4, 210.0, 330.0), INK),
+        "surprise" => stroke(img, cx, cy, r, &arc((0.0, 0.4), 0.25, 0.0, 360.0), INK),
+        _ => stroke(img, cx, cy, r, &[(-0.35, 0.4), (0.35, 0.4)], INK), // neutral
     }
 }
 
@@ -390,15 +390,16 @@ mod tests {
                 w: 90.0,
                 h: 90.0,
             },
-            class: 3,
+            class: c.label_index("happy").expect("a happy label"),
             confidence: 0.87,
             uncertain: false,
         };
         annotate(&mut img, &[a], c);
-        // Box edges in the class colour.
-        assert_eq!(img.get_pixel(50, 120).0, CLASS_COLOURS[3]);
-        assert_eq!(img.get_pixel(140, 120).0, CLASS_COLOURS[3]);
-        assert_eq!(img.get_pixel(95, 170).0, CLASS_COLOURS[3]);
+        // Box edges in the label's colour.
+        let happy = colour("happy");
+        assert_eq!(img.get_pixel(50, 120).0, happy);
+        assert_eq!(img.get_pixel(140, 120).0, happy);
+        assert_eq!(img.get_pixel(95, 170).0, happy);
         // Inside the box untouched; label bar above the box holds ink (text) pixels.
         assert_eq!(img.get_pixel(95, 120).0, [0, 0, 0]);
         let ink = (40..80)
@@ -406,6 +407,19 @@ mod tests {
             .filter(|&(x, y)| img.get_pixel(x, y).0 == INK)
             .count();
         assert!(ink > 50, "{ink} ink pixels");
+    }
+
+    #[test]
+    fn every_contract_label_has_a_colour_of_its_own() {
+        let labels = &Contract::shipped().labels;
+        let mut colours: Vec<[u8; 3]> = labels.iter().map(|l| colour(l)).collect();
+        assert!(
+            colours.iter().all(|&c| c != [255; 3]),
+            "a label of {labels:?} has no colour here"
+        );
+        colours.sort();
+        colours.dedup();
+        assert_eq!(colours.len(), labels.len());
     }
 
     #[test]

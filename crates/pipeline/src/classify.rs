@@ -8,9 +8,9 @@ use image::GrayImage;
 use tract_nnef::prelude::*;
 
 use crate::contract::{Contract, LABELS_LEN};
-use crate::crop::face_tensor_input;
 use crate::error::{PipelineError, Result};
 use crate::model::{load_runnable, InputShape};
+use crate::normalize::face_tensor_input;
 
 const MODEL: &str = "emotion classifier";
 
@@ -33,12 +33,17 @@ impl EmotionClassifier {
     /// Loads an emotion model (NNEF archive, or ONNX with the `onnx` feature; input `[batch, 1, S, S]` float,
     /// output `[batch, 7]` logits).
     pub fn from_bytes(model: &[u8], contract: &Contract) -> Result<Self> {
-        let s = contract.input_size as usize;
-        let plan = load_runnable(model, MODEL, &InputShape::Batched(vec![1, s, s]))?;
+        let plan = load_runnable(model, MODEL, &Self::input_shape(contract))?;
         Ok(EmotionClassifier {
             plan,
             contract: contract.clone(),
         })
+    }
+
+    /// The network's input: a batch of one-channel faces of the contract's size, `[batch, 1, S, S]`.
+    pub fn input_shape(contract: &Contract) -> InputShape {
+        let s = contract.input_size as usize;
+        InputShape::Batched(vec![1, s, s])
     }
 
     /// The contract this classifier preprocesses with.

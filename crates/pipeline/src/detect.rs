@@ -1,5 +1,5 @@
-//! Face detection with MediaPipe's BlazeFace short-range model (models/blazeface_short_range.nnef.tar, from the .onnx):
-//! letterbox the frame to 128x128, run the network, decode the 896 SSD anchors into boxes and six
+//! Face detection with MediaPipe's BlazeFace short-range model (models/blazeface_short_range.nnef.tar, converted from
+//! the .onnx): letterbox the frame to 128x128, run the network, decode the 896 SSD anchors into boxes and six
 //! keypoints, keep confident ones, merge overlapping ones with MediaPipe's weighted NMS, and map
 //! everything back through the letterbox into frame pixels.
 
@@ -275,14 +275,19 @@ impl FaceDetector {
 
     /// Loads the model with explicit decoding constants.
     pub fn with_config(model: &[u8], config: DetectorConfig) -> Result<Self> {
-        let s = config.input_size as usize;
-        let plan = load_runnable(model, MODEL, &InputShape::Fixed(vec![1, 3, s, s]))?;
+        let plan = load_runnable(model, MODEL, &Self::input_shape(&config))?;
         let anchors = ssd_anchors(&config);
         Ok(FaceDetector {
             plan,
             anchors,
             config,
         })
+    }
+
+    /// The network's input for these constants: one RGB square, NCHW `[1, 3, size, size]`.
+    pub fn input_shape(config: &DetectorConfig) -> InputShape {
+        let s = config.input_size as usize;
+        InputShape::Fixed(vec![1, 3, s, s])
     }
 
     /// The decoding constants in use.

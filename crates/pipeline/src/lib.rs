@@ -1,35 +1,26 @@
 //! Emoji Mirror's pipeline, the one implementation of every step that the site (wasm), the CLI and
-//! the tests call: decode → detect (BlazeFace) → crop (48x48 grey) → contrast + equalise →
-//! normalise → classify (emotion CNN) → smooth (tracker).
+//! the tests call, a module a stage: [`decode`] → [`detect`] (BlazeFace) → [`crop`] (48x48 grey) →
+//! [`normalize`] (contrast, histogram equalisation, (x/255 - mean)/std) → [`classify`] (emotion
+//! CNN) → [`smooth`] (tracker). [`Pipeline::analyze`] runs them in that order on one image.
 //!
 //! The preprocessing constants and label order come from models/preprocess.json ([`Contract`]);
-//! the models are loaded from bytes ([`Pipeline::from_bytes`]) or, with the `embedded-models`
-//! feature, compiled in ([`Pipeline::shipped`]).
-//!
-//! Changes from .notes/PIPELINE_API.md, all additive:
-//! - `Pipeline::with_classifier` swaps in another emotion model (the CLI's `--model`), and the
-//!   parts are reachable (`detector()`, `classifier()`, `contract()`) for per-stage work.
-//! - `face_crop` is built on `crop_region` + `crop_grey`; `aligned_face` is the crop for images
-//!   that already are aligned faces (datasets, `--no-detect`).
-//! - `TrackedFace` also says for how many frames it has been missed (`missed_frames`).
-//! - `annotate(img, &[Annotation], &Contract)`, with `Annotation: From<&FaceResult>` and
-//!   `From<&TrackedFace>`.
-//! - `StageTimings` also has `total_ms`; `Analysis` is serialisable.
-//! - `Contract::shipped()` returns `&'static Contract`; `EmotionClassifier::from_bytes` takes the
-//!   contract; `EmotionClassifier::logits` runs already-normalised tensors (parity tests).
-//! - `Pipeline::classify_aligned` (an image that already is a face crop), `SHIPPED_DETECTOR` /
-//!   `SHIPPED_EMOTION` (the embedded model bytes), `FaceDetector::raw` (raw BlazeFace outputs).
-//! - `synth`: a dataset face pasted into a frame, for tests, the bench and the crop measurement.
+//! the models are loaded from bytes ([`Pipeline::from_bytes`], [`model`]) or, with the
+//! `embedded-models` feature, compiled in ([`Pipeline::shipped`]). Around them: [`annotate`] draws
+//! results onto a picture, [`synth`] builds frames with a known face for tests and benchmarks, and
+//! with the `onnx` feature `convert` turns training's ONNX exports into the shipped NNEF archives.
 
 pub mod annotate;
 pub mod classify;
 pub mod contract;
+#[cfg(feature = "onnx")]
+pub mod convert;
 pub mod crop;
 pub mod decode;
 pub mod detect;
 pub mod error;
 pub mod geometry;
 pub mod model;
+pub mod normalize;
 pub mod smooth;
 pub mod synth;
 
@@ -40,14 +31,15 @@ use web_time::Instant;
 pub use annotate::{annotate, Annotation};
 pub use classify::{argmax, softmax, EmotionClassifier, Probabilities};
 pub use contract::{emoji, label, Contract, CropParams, LABELS_LEN};
-pub use crop::{aligned_face, crop_grey, crop_region, face_crop, face_tensor_input, CropRegion};
+#[cfg(feature = "onnx")]
+pub use convert::onnx_to_nnef;
+pub use crop::{aligned_face, crop_grey, crop_region, face_crop, CropRegion};
 pub use decode::{decode_image, DecodeLimits, Frame};
 pub use detect::{Detection, DetectorConfig, FaceDetector};
 pub use error::{PipelineError, Result};
 pub use geometry::BoxF;
-#[cfg(feature = "onnx")]
-pub use model::onnx_to_nnef;
 pub use model::{InputShape, ModelFormat};
+pub use normalize::{enhance, face_tensor_input};
 pub use smooth::{TrackedFace, Tracker, TrackerConfig};
 
 /// One analysed face: where it is and how it feels.

@@ -19,6 +19,22 @@ pub fn background(width: u32, height: u32, seed: u32) -> RgbImage {
     })
 }
 
+/// A [`background`] frame of `width` x `height` (texture from `seed`) with `face` pasted into it
+/// as [`paste_face`] does: the frame and the pasted square.
+pub fn frame_with_face(
+    face: &GrayImage,
+    width: u32,
+    height: u32,
+    x: i64,
+    y: i64,
+    side: u32,
+    seed: u32,
+) -> (RgbImage, BoxF) {
+    let mut frame = background(width, height, seed);
+    let square = paste_face(&mut frame, face, x, y, side);
+    (frame, square)
+}
+
 /// Pastes `face` scaled to `side` x `side` (Catmull-Rom) with its top-left corner at (`x`, `y`)
 /// and returns the pasted square in frame pixels (clipped parts are simply not drawn).
 pub fn paste_face(frame: &mut RgbImage, face: &GrayImage, x: i64, y: i64, side: u32) -> BoxF {

@@ -1,28 +1,15 @@
-//! The converted BlazeFace model, run by tract, gives the raw outputs that MediaPipe's own TFLite
-//! model gave (models/parity/blazeface_reference.json, written by training/convert_blazeface.py),
-//! and our anchors, decoding constants and box decoding are MediaPipe's.
-
-use std::path::PathBuf;
+//! The shipped BlazeFace archive, run by tract as the site runs it, gives the raw outputs that
+//! MediaPipe's own TFLite model gave (models/parity/blazeface_reference.json, written by
+//! training/convert_blazeface.py), and our anchors, decoding constants and box decoding are MediaPipe's.
 
 use emoji_pipeline::detect::{decode_raw, ssd_anchors, DetectorConfig};
-use emoji_pipeline::FaceDetector;
 use serde_json::Value;
 
-fn models() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models")
-}
+use super::common;
 
 fn reference() -> Value {
-    let path = models().join("parity/blazeface_reference.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_str(&text).expect("parity JSON parses")
-}
-
-fn detector() -> FaceDetector {
-    let path = models().join("blazeface_short_range.onnx");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    FaceDetector::from_bytes(&bytes).expect("BlazeFace loads")
+    serde_json::from_slice(&common::model_bytes("parity/blazeface_reference.json"))
+        .expect("parity JSON parses")
 }
 
 /// The recipe of `synthetic_input` in the JSON, NCHW [1, 3, 128, 128].
@@ -113,7 +100,7 @@ fn tract_reproduces_the_tflite_outputs_on_the_synthetic_input() {
         "input recipe differs: sum {input_sum}"
     );
 
-    let raw = detector().raw(&input).expect("BlazeFace runs");
+    let raw = common::detector().raw(&input).expect("BlazeFace runs");
     assert_eq!(raw.logits.len(), 896);
     assert_eq!(raw.regressors.len(), 896 * 16);
     let tol_logit = f(&s["tolerance_abs"]["score_logit"]) as f32;

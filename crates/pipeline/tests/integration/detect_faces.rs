@@ -4,36 +4,9 @@
 
 use super::common;
 
-use emoji_pipeline::synth::{background, paste_face};
-use emoji_pipeline::{decode_image, BoxF, DecodeLimits, FaceDetector};
-use image::{GrayImage, Rgb, RgbImage};
-
-fn detector() -> FaceDetector {
-    FaceDetector::from_bytes(&common::model_bytes("blazeface_short_range.onnx"))
-        .expect("BlazeFace loads")
-}
-
-fn grey(path: &std::path::Path) -> GrayImage {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let rgb = decode_image(&bytes, &DecodeLimits::default()).expect("val image decodes");
-    image::DynamicImage::ImageRgb8(rgb).to_luma8()
-}
-
-/// Pastes `face` at `side` px with its top-left at (x, y) in a `w` x `h` frame; returns the
-/// frame and the pasted square.
-fn frame_with(
-    face: &GrayImage,
-    w: u32,
-    h: u32,
-    x: i64,
-    y: i64,
-    side: u32,
-    seed: u32,
-) -> (RgbImage, BoxF) {
-    let mut frame = background(w, h, seed);
-    let truth = paste_face(&mut frame, face, x, y, side);
-    (frame, truth)
-}
+use emoji_pipeline::synth::{background, frame_with_face};
+use emoji_pipeline::BoxF;
+use image::{Rgb, RgbImage};
 
 /// Moving or scaling a face in the picture moves or scales its box the same way. The reference
 /// is the box found with the face at 240 px in the middle of a 640x480 frame; the face is then
@@ -42,15 +15,15 @@ fn frame_with(
 /// anchors and the mapping back to frame pixels at every scale and place.
 #[test]
 fn faces_pasted_into_frames_are_found_where_they_are() {
-    let det = detector();
+    let det = common::detector();
     let sample = common::val_sample(25); // ~145 faces over all classes
     let mut total = 0;
     let mut found = 0;
     let mut reference_missed = 0;
     let mut ious = Vec::new();
     for (k, (path, _)) in sample.iter().enumerate() {
-        let face = grey(path);
-        let (frame, square) = frame_with(&face, 640, 480, 200, 120, 240, k as u32);
+        let face = common::load_grey(path);
+        let (frame, square) = frame_with_face(&face, 640, 480, 200, 120, 240, k as u32);
         let Some(reference) = det
             .detect(&frame)
             .expect("detect")
@@ -79,7 +52,7 @@ fn faces_pasted_into_frames_are_found_where_they_are() {
         {
             let x = ((k * 131 + s * 57) as u32 % (w - side)) as i64;
             let y = ((k * 71 + s * 113) as u32 % (h - side)) as i64;
-            let (frame, sq) = frame_with(&face, w, h, x, y, side, (k * 7 + s) as u32);
+            let (frame, sq) = frame_with_face(&face, w, h, x, y, side, (k * 7 + s) as u32);
             let truth = rel(&reference.bbox, &sq);
             let best = det
                 .detect(&frame)
@@ -116,16 +89,16 @@ fn faces_pasted_into_frames_are_found_where_they_are() {
 /// when this test was written is in crates/pipeline/CROP.md.
 #[test]
 fn most_val_faces_are_detected() {
-    let det = detector();
+    let det = common::detector();
     let sample = common::val_sample(25);
     let mut total = 0;
     let mut found = 0;
     for (k, (path, _)) in sample.iter().enumerate() {
-        let face = grey(path);
+        let face = common::load_grey(path);
         for (s, side) in [180u32, 240, 320].into_iter().enumerate() {
             let x = ((k * 97 + s * 41) as u32 % (640 - side)) as i64;
             let y = ((k * 53 + s * 89) as u32 % (480 - side)) as i64;
-            let (frame, sq) = frame_with(&face, 640, 480, x, y, side, k as u32 + 1000);
+            let (frame, sq) = frame_with_face(&face, 640, 480, x, y, side, k as u32 + 1000);
             total += 1;
             if det
                 .detect(&frame)
@@ -147,7 +120,7 @@ fn most_val_faces_are_detected() {
 
 #[test]
 fn blank_and_noise_frames_have_no_face() {
-    let det = detector();
+    let det = common::detector();
     for v in [0u8, 128, 255] {
         let frame = RgbImage::from_pixel(640, 480, Rgb([v, v, v]));
         assert!(det.detect(&frame).expect("detect").is_empty(), "flat {v}");
@@ -176,7 +149,7 @@ fn blank_and_noise_frames_have_no_face() {
 
 #[test]
 fn a_tiny_or_odd_shaped_image_is_fine() {
-    let det = detector();
+    let det = common::detector();
     for (w, h) in [(1, 1), (1, 500), (500, 1), (3, 2)] {
         let img = RgbImage::from_pixel(w, h, Rgb([10, 20, 30]));
         assert!(det.detect(&img).expect("detect").is_empty());

@@ -2,20 +2,14 @@
 //! (models/parity/emotion_*.png) and tract's outputs for models/emotion_fp32.onnx match the float
 //! PyTorch logits recorded in models/parity/emotion_parity.json.
 
-use emoji_pipeline::crop::enhance;
-use emoji_pipeline::{
-    aligned_face, decode_image, face_tensor_input, softmax, Contract, DecodeLimits,
-    EmotionClassifier,
-};
+use emoji_pipeline::{enhance, face_tensor_input, softmax, Contract, EmotionClassifier};
 use serde_json::Value;
 
 use super::common;
 
 fn parity() -> Value {
-    let path = common::models().join("parity/emotion_parity.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_str(&text).expect("parity JSON parses")
+    serde_json::from_slice(&common::model_bytes("parity/emotion_parity.json"))
+        .expect("parity JSON parses")
 }
 
 fn num(v: &Value) -> f64 {
@@ -55,9 +49,7 @@ fn preprocessing_and_logits_match_training() {
     let mut inputs = Vec::new();
     for case in p["cases"].as_array().unwrap() {
         let name = case["image"].as_str().unwrap();
-        let bytes = common::model_bytes(&format!("parity/{name}"));
-        let rgb = decode_image(&bytes, &DecodeLimits::default()).expect("parity PNG decodes");
-        let grey = aligned_face(&rgb, contract);
+        let grey = common::aligned(&common::model_bytes(&format!("parity/{name}")));
 
         // The 8-bit image after contrast + equalisation: exactly the same bytes.
         let want: Vec<u8> = case["preprocessed_u8"]
@@ -137,12 +129,8 @@ fn classify_gives_the_same_probabilities_one_by_one_and_in_a_batch() {
             .unwrap()
             .iter()
             .map(|case| {
-                let bytes =
-                    common::model_bytes(&format!("parity/{}", case["image"].as_str().unwrap()));
-                aligned_face(
-                    &decode_image(&bytes, &DecodeLimits::default()).unwrap(),
-                    contract,
-                )
+                let name = case["image"].as_str().unwrap();
+                common::aligned(&common::model_bytes(&format!("parity/{name}")))
             })
             .collect();
         let batch = c.classify(&faces).expect("batch");

@@ -3,23 +3,13 @@
 //! bounded number of cases so the file runs in about a minute.
 
 use std::io::Cursor;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use emoji_pipeline::{decode_image, DecodeLimits, FaceDetector, Frame};
+use emoji_pipeline::{decode_image, DecodeLimits, Frame};
 use image::{ImageFormat, Rgb, RgbImage};
 use proptest::prelude::*;
 
-fn detector() -> &'static FaceDetector {
-    static D: OnceLock<FaceDetector> = OnceLock::new();
-    D.get_or_init(|| {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../models/blazeface_short_range.onnx");
-        let bytes =
-            std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        FaceDetector::from_bytes(&bytes).expect("BlazeFace loads")
-    })
-}
+use super::common::detector;
 
 /// Small limits keep the worst case (a forged header decoding into noise) quick.
 fn limits() -> DecodeLimits {

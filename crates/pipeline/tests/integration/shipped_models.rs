@@ -2,22 +2,11 @@
 //! `onnx_to_nnef` makes of the ONNX files next to them, and run the same numbers on real faces.
 
 use emoji_pipeline::{
-    aligned_face, decode_image, onnx_to_nnef, Contract, DecodeLimits, DetectorConfig,
-    EmotionClassifier, FaceDetector, InputShape, ModelFormat, Pipeline, SHIPPED_DETECTOR,
-    SHIPPED_EMOTION,
+    onnx_to_nnef, Contract, DetectorConfig, EmotionClassifier, FaceDetector, ModelFormat, Pipeline,
+    SHIPPED_DETECTOR, SHIPPED_EMOTION,
 };
 
 use crate::common;
-
-fn emotion_input() -> InputShape {
-    let s = Contract::shipped().input_size as usize;
-    InputShape::Batched(vec![1, s, s])
-}
-
-fn detector_input() -> InputShape {
-    let s = DetectorConfig::default().input_size as usize;
-    InputShape::Fixed(vec![1, 3, s, s])
-}
 
 #[test]
 fn the_shipped_archives_are_the_conversion_of_the_onnx_files_byte_for_byte() {
@@ -25,13 +14,13 @@ fn the_shipped_archives_are_the_conversion_of_the_onnx_files_byte_for_byte() {
         (
             "emotion_int8.onnx",
             "emotion_int8.nnef.tar",
-            emotion_input(),
+            EmotionClassifier::input_shape(Contract::shipped()),
             SHIPPED_EMOTION,
         ),
         (
             "blazeface_short_range.onnx",
             "blazeface_short_range.nnef.tar",
-            detector_input(),
+            FaceDetector::input_shape(&DetectorConfig::default()),
             SHIPPED_DETECTOR,
         ),
     ] {
@@ -71,13 +60,7 @@ fn the_archive_and_the_onnx_file_give_identical_probabilities_on_val_faces() {
             .unwrap();
     let faces: Vec<_> = common::val_sample(40)
         .iter()
-        .map(|(path, _)| {
-            let bytes = std::fs::read(path).unwrap();
-            aligned_face(
-                &decode_image(&bytes, &DecodeLimits::default()).unwrap(),
-                contract,
-            )
-        })
+        .map(|(path, _)| common::aligned(&std::fs::read(path).unwrap()))
         .collect();
     assert!(faces.len() > 50, "{} val faces", faces.len());
     assert_eq!(
