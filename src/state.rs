@@ -1,15 +1,15 @@
 //! The page's state in one reducer: what the camera is doing, what the worker last saw, what is shown.
 //!
-//! Components read [`AppState`]; the engine's parts (camera, worker client, photo) and the components change it only
-//! through [`Action`]s.
+//! Components read [`AppState`]; the engine and the components change it only through [`Action`]s.
 
 use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::announce::{Announcer, Reading};
 use crate::protocol::{Face, Timings};
-use crate::timing::LiveTiming;
+
+/// How long a new reading must hold before screen readers are told about it.
+pub const ANNOUNCE_AFTER_MS: f64 = 1000.0;
 
 /// The camera and model lifecycle. `data_state` is the stable test contract (`#app[data-state]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -82,6 +82,40 @@ impl Report {
     }
 }
 
+/// What the page says about the main face, in words, for screen readers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reading {
+    NoFace,
+    NotSure,
+    /// Label and emoji.
+    Emotion(String, String),
+}
+
+impl Reading {
+    pub fn of(report: &Report) -> Self {
+        match report.main_face() {
+            None => Reading::NoFace,
+            Some(face) if face.uncertain => Reading::NotSure,
+            Some(face) => Reading::Emotion(face.label.clone(), face.emoji.clone()),
+        }
+    }
+
+    pub fn sentence(&self) -> String {
+        match self {
+            Reading::NoFace => "No face in view.".to_string(),
+            Reading::NotSure => "Not sure which emotion.".to_string(),
+            Reading::Emotion(label, emoji) => format!("{} {emoji}", capitalised(label)),
+        }
+    }
+}
+
+pub fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppState {
     pub phase: Phase,
@@ -96,12 +130,17 @@ pub struct AppState {
     pub photo_busy: bool,
     pub photo_error: Option<String>,
     pub stats_visible: bool,
-    /// Frames analysed per second and the time to the first emoji.
-    pub timing: LiveTiming,
+    /// Frames analysed per second (live), over the last second.
+    pub fps: f64,
     pub model_load_ms: Option<f64>,
+    /// From the camera's start to the first frame with a face.
+    pub first_emoji_ms: Option<f64>,
+    pub camera_started_ms: Option<f64>,
     pub worker_wasm_bytes: f64,
-    /// The polite live region's text.
-    pub announcer: Announcer,
+    /// The polite live region's text and the reading it describes.
+    pub announcement: String,
+    announced: Option<Reading>,
+    candidate: Option<(Reading, f64)>,
 }
 
 impl Default for AppState {
@@ -118,10 +157,14 @@ impl Default for AppState {
             photo_busy: false,
             photo_error: None,
             stats_visible: false,
-            timing: LiveTiming::default(),
+            fps: 0.0,
             model_load_ms: None,
+            first_emoji_ms: None,
+            camera_started_ms: None,
             worker_wasm_bytes: 0.0,
-            announcer: Announcer::default(),
+            announcement: String::new(),
+            announced: None,
+            candidate: None,
         }
     }
 }
@@ -132,6 +175,20 @@ impl AppState {
         match self.view {
             View::Photo => self.photo.as_ref(),
             View::Live => Some(&self.live),
+        }
+    }
+
+    /// Polite announcements: only a reading that has held for [`ANNOUNCE_AFTER_MS`], and only when it changed.
+    fn consider_announcing(&mut self, reading: Reading, now_ms: f64) {
+        match &self.candidate {
+            Some((r, _)) if *r == reading => {}
+            _ => self.candidate = Some((reading, now_ms)),
+        }
+        if let Some((r, since)) = &self.candidate {
+            if now_ms - since >= ANNOUNCE_AFTER_MS && self.announced.as_ref() != Some(r) {
+                self.announcement = r.sentence();
+                self.announced = Some(r.clone());
+            }
         }
     }
 }
@@ -152,9 +209,9 @@ pub enum Action {
     CameraFailed(CameraFailure),
     CameraLost,
     CameraStopped,
-    /// A live frame's analysis, arrived at `now_ms` (the page's clock), and the worker's wasm memory size.
     LiveAnalysed {
         report: Report,
+        fps: f64,
         now_ms: f64,
         wasm_bytes: f64,
     },
@@ -197,7 +254,8 @@ impl Reducible for AppState {
                 s.view = View::Live;
                 s.cameras = cameras;
                 s.active_camera = active;
-                s.timing = LiveTiming::started(started_ms);
+                s.camera_started_ms = Some(started_ms);
+                s.first_emoji_ms = None;
                 s.live = Report::default();
             }
             Action::CameraFailed(failure) => {
@@ -210,7 +268,7 @@ impl Reducible for AppState {
             Action::CameraLost => {
                 s.phase = Phase::NoCamera { lost: true };
                 s.live = Report::default();
-                s.timing.stopped();
+                s.fps = 0.0;
             }
             Action::CameraStopped => {
                 if matches!(
@@ -220,17 +278,21 @@ impl Reducible for AppState {
                     s.phase = Phase::Ready;
                 }
                 s.live = Report::default();
-                s.timing.stopped();
+                s.fps = 0.0;
             }
             Action::LiveAnalysed {
                 report,
+                fps,
                 now_ms,
                 wasm_bytes,
             } => {
-                s.timing.answered(now_ms, !report.faces.is_empty());
+                if s.first_emoji_ms.is_none() && !report.faces.is_empty() {
+                    s.first_emoji_ms = s.camera_started_ms.map(|t| now_ms - t);
+                }
+                s.fps = fps;
                 s.worker_wasm_bytes = wasm_bytes;
                 if s.view == View::Live {
-                    s.announcer.live(Reading::of(&report), now_ms);
+                    s.consider_announcing(Reading::of(&report), now_ms);
                 }
                 s.live = report;
             }
@@ -242,7 +304,10 @@ impl Reducible for AppState {
             Action::PhotoAnalysed(report) => {
                 s.photo_busy = false;
                 s.view = View::Photo;
-                s.announcer.photo(Reading::of(&report));
+                let reading = Reading::of(&report);
+                s.announcement = format!("Photo: {}", reading.sentence());
+                s.announced = Some(reading);
+                s.candidate = None;
                 s.photo = Some(report);
             }
             Action::PhotoFailed(message) => {
@@ -289,6 +354,7 @@ mod tests {
         };
         state.reduce(Action::LiveAnalysed {
             report,
+            fps: 30.0,
             now_ms,
             wasm_bytes: 0.0,
         })
@@ -307,19 +373,19 @@ mod tests {
     fn a_reading_is_announced_once_after_it_holds() {
         let mut s = Rc::new(AppState::default());
         s = live(s, vec![face(3, false, 40.0)], 0.0);
-        assert_eq!(s.announcer.text(), "");
+        assert_eq!(s.announcement, "");
         s = live(s, vec![face(3, false, 40.0)], 500.0);
-        assert_eq!(s.announcer.text(), "");
+        assert_eq!(s.announcement, "");
         s = live(s, vec![face(3, false, 40.0)], 1000.0);
-        assert_eq!(s.announcer.text(), "Happy E");
+        assert_eq!(s.announcement, "Happy E");
         // A flicker shorter than the hold time is not announced.
         s = live(s, vec![face(5, false, 40.0)], 1100.0);
         s = live(s, vec![face(3, false, 40.0)], 1200.0);
         s = live(s, vec![face(3, false, 40.0)], 5000.0);
-        assert_eq!(s.announcer.text(), "Happy E");
+        assert_eq!(s.announcement, "Happy E");
         s = live(s, vec![face(0, true, 40.0)], 6000.0);
         s = live(s, vec![face(0, true, 40.0)], 7000.0);
-        assert_eq!(s.announcer.text(), "Not sure which emotion.");
+        assert_eq!(s.announcement, "Not sure which emotion.");
     }
 
     #[test]
@@ -356,11 +422,8 @@ mod tests {
             started_ms: 100.0,
         });
         let s = live(s, vec![], 200.0);
-        assert_eq!(s.timing.first_emoji_ms(), None);
+        assert_eq!(s.first_emoji_ms, None);
         let s = live(s, vec![face(3, false, 40.0)], 900.0);
-        assert_eq!(s.timing.first_emoji_ms(), Some(800.0));
-        let s = s.reduce(Action::CameraStopped);
-        assert_eq!(s.timing.fps(), 0.0);
-        assert_eq!(s.timing.first_emoji_ms(), Some(800.0));
+        assert_eq!(s.first_emoji_ms, Some(800.0));
     }
 }

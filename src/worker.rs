@@ -11,7 +11,6 @@ use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::dom::now_ms;
 use crate::protocol::{self, Face, Request, Response, Source, Timings};
 
 /// What the worker keeps between messages.
@@ -56,6 +55,13 @@ fn post(scope: &DedicatedWorkerGlobalScope, response: &Response) {
     }
 }
 
+fn now_ms() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
 impl Inference {
     fn handle(&mut self, request: Request, payloads: &[Uint8Array]) -> Option<Response> {
         match request {
@@ -65,13 +71,18 @@ impl Inference {
                 None
             }
             Request::Frame {
+                seq,
                 source,
                 width,
                 height,
                 now_ms,
             } => Some(
-                self.analyse(source, width, height, now_ms, payloads)
-                    .unwrap_or_else(|message| Response::FrameFailed { source, message }),
+                self.analyse(seq, source, width, height, now_ms, payloads)
+                    .unwrap_or_else(|message| Response::FrameFailed {
+                        seq,
+                        source,
+                        message,
+                    }),
             ),
         }
     }
@@ -101,6 +112,7 @@ impl Inference {
 
     fn analyse(
         &mut self,
+        seq: u32,
         source: Source,
         width: u32,
         height: u32,
@@ -141,6 +153,7 @@ impl Inference {
             worker_ms: now_ms() - start,
         };
         Ok(Response::Analysed {
+            seq,
             source,
             width,
             height,

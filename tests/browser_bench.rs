@@ -54,8 +54,9 @@ fn mean(values: &[f64]) -> f64 {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a benchmark (about a minute); run by scripts/bench-browser.sh"]
 async fn benchmark() -> Result<()> {
-    let scratch = Scratch::new("bench")?;
-    let video = scratch.join("one-face.y4m");
+    let dir = std::env::temp_dir().join(format!("emoji-mirror-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let video = dir.join("one-face.y4m");
     one_face_video(&video)?;
     let dist = dist_dir();
     let options = BrowserOptions {
@@ -63,7 +64,7 @@ async fn benchmark() -> Result<()> {
         fake_camera: Some(video),
         ..Default::default()
     };
-    on_site(options, async |browser, server| {
+    let result = on_site(options, async |browser, server| {
         let opened = Instant::now();
         open_site(browser, server).await?;
         let ready_s = opened.elapsed().as_secs_f64();
@@ -112,5 +113,7 @@ async fn benchmark() -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&results)?);
         Ok(())
     })
-    .await
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }

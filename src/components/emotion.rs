@@ -1,8 +1,7 @@
 use yew::prelude::*;
 
-use crate::announce::capitalised;
 use crate::draw::NOT_SURE_EMOJI;
-use crate::state::Report;
+use crate::state::{capitalised, Report};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
