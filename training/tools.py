@@ -7,6 +7,8 @@ int8 forms in the Rust evaluator. Run from the repository root with the venv's p
     python training/tools.py evaluate --ckpt training/runs/cpu/best.pt --split val --json out.json
     python training/tools.py posthoc --ckpt training/runs/cpu/best.pt                  # flip TTA, logit adjustment
     python training/tools.py speed                                                     # images/s, variants
+    python training/tools.py campaign --minutes 150                                   # continue the CPU campaign
+    python training/tools.py campaign --save                                          # its state into the repo
     python training/tools.py compare fp32=models/emotion_fp32.onnx int8=models/emotion_int8.onnx --bin target/release/emoji-mirror
 """
 
@@ -59,6 +61,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--rounds", type=int, default=2, help="variants alternate, so machine load hits them alike")
     s.add_argument("--compile", action="store_true", help="also torch.compile (minutes of compiling)")
+    s = sub.add_parser("campaign", help="continue the CPU campaign from the cache or the committed state")
+    s.add_argument("--minutes", type=float, default=0.0, help="stop after the epoch that passes this (0 = no limit)")
+    s.add_argument("--preset", default="campaign", help="the recipe of a new campaign (its state fixes it after)")
+    s.add_argument("--state", default="training/campaign", help="the committed state (ckpt.pt, history.csv)")
+    s.add_argument("--run", default=str(D.cache_dir() / "campaign" / "run"), help="where it trains (the cache)")
+    s.add_argument("--data", help="the data of a new campaign (default: the preset's)")
+    s.add_argument("--save", action="store_true", help="only copy the run's state into --state (for a commit)")
     s = sub.add_parser("compare", help="ONNX files in the Rust evaluator and bench")
     s.add_argument("models", nargs="+", help="NAME=PATH.onnx pairs (or plain paths)")
     s.add_argument("--bin", default=os.environ.get("EMOJI_MIRROR_BIN"), help="the emoji-mirror CLI ($EMOJI_MIRROR_BIN)")
@@ -94,6 +103,25 @@ def posthoc(a: argparse.Namespace) -> None:
         print(f"wrote {out} (logit adjustment τ={tau} in the last bias)")
 
 
+def campaign(a: argparse.Namespace) -> None:
+    import train
+    from emoji_train import campaign as C
+
+    state, run = resolve_path(a.state), Path(a.run)
+    if a.save:
+        print(f"campaign: saved the state after epoch {C.save(run, state)} to {state}")
+        return
+    where = C.prepare(state, run)
+    budget = ["--max-minutes", str(a.minutes), "--no-progress"]
+    if where == "new":
+        print(f"campaign: a new run in {run} (--preset {a.preset})", flush=True)
+        train.main(["--preset", a.preset, "--out", str(run), *(["--data", a.data] if a.data else []), *budget])
+    else:
+        print(f"campaign: continuing after epoch {C.finished_epoch(run)} ({where} state) in {run}", flush=True)
+        train.main(["--resume", "--out", str(run), *budget])
+    print(f"campaign: saved the state after epoch {C.save(run, state)} to {state} (commit it)")
+
+
 def main(argv: list[str]) -> int:
     a = parse_args(argv)
     if a.cmd == "pack":
@@ -107,6 +135,8 @@ def main(argv: list[str]) -> int:
             Path(a.json).write_text(json.dumps(m, indent=2) + "\n")
     elif a.cmd == "posthoc":
         posthoc(a)
+    elif a.cmd == "campaign":
+        campaign(a)
     elif a.cmd == "speed":
         from emoji_train.speed import measure
 
