@@ -100,3 +100,52 @@ fn evaluate_on_val_meets_the_model_card() {
         assert!(v[key].as_f64().is_some(), "{key}");
     }
 }
+
+/// Runs `emoji-mirror evaluate --camera --json ARGS` on val, which must succeed, and returns its JSON.
+fn camera_json(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .args(["evaluate", "--camera", "--json", "--data"])
+        .arg(data_dir().join("val"))
+        .args(args)
+        .output()
+        .expect("emoji-mirror runs");
+    assert!(
+        out.status.success(),
+        "evaluate --camera failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("exactly one JSON object on stdout")
+}
+
+#[test]
+fn the_full_path_benchmark_reports_the_frames_beside_the_crops_and_repeats_itself() {
+    let v = camera_json(&["--every", "50", "--seed", "3"]);
+    let images = v["images"].as_u64().expect("images");
+    // Every 50th image of each class folder of val (3,589 images in 7 folders).
+    assert!((70..=80).contains(&images), "{images} images");
+    let f = &v["full_path"];
+    assert_eq!(f["seed"], 3);
+    let buckets = f["by_face_size"].as_array().expect("buckets");
+    let frames: u64 = buckets.iter().map(|b| b["frames"].as_u64().unwrap()).sum();
+    assert_eq!(frames, images, "every frame is in one face-size bucket");
+    let no_face: u64 = buckets.iter().map(|b| b["no_face"].as_u64().unwrap()).sum();
+    assert_eq!(no_face, v["no_face"].as_u64().unwrap());
+    for key in [
+        "crop_accuracy",
+        "square_accuracy",
+        "crop_macro_f1",
+        "no_face_rate",
+    ] {
+        let x = f[key].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&x), "{key} = {x}");
+    }
+    let gap = f["crop_accuracy"].as_f64().unwrap() - v["accuracy"].as_f64().unwrap();
+    assert!((100.0 * gap - f["gap_points"].as_f64().unwrap()).abs() < 1e-9);
+    // The crops of the same faces are what plain `evaluate` reads: a sensible model gets most right.
+    assert!(f["crop_accuracy"].as_f64().unwrap() > 0.4, "{f}");
+
+    // The same seed gives the same frames, hence the same figures.
+    let again = camera_json(&["--every", "50", "--seed", "3"]);
+    assert_eq!(again["full_path"], v["full_path"]);
+    assert_eq!(again["confusion"], v["confusion"]);
+}

@@ -1,7 +1,14 @@
 //! Face detection with MediaPipe's BlazeFace short-range model (models/blazeface_short_range.nnef.tar, converted from
 //! the .onnx): letterbox the frame to 128x128, run the network, decode the 896 SSD anchors into boxes and six
-//! keypoints, keep confident ones, merge overlapping ones with MediaPipe's weighted NMS, and map
-//! everything back through the letterbox into frame pixels.
+//! keypoints, keep confident ones, map them back through the letterbox into frame pixels, and merge overlapping
+//! ones with MediaPipe's weighted NMS.
+//!
+//! The network sees the whole image at 128x128, so it misses faces smaller than about a quarter of the image's
+//! longer side. Images are therefore also searched in overlapping square tiles at a few scales ([`tile_plan`]),
+//! each tile read at 128x128, and every detection goes through the one NMS: photos (larger than
+//! [`Tiling::whole_image_up_to`]) always, down to [`Tiling::min_face`]; camera frames only when the whole-image
+//! pass found no face, down to [`Tiling::frame_min_face`] of the frame, so that a frame with a face costs one
+//! pass (the live path) and a face far from the camera is still found.
 
 use std::sync::Arc;
 
@@ -47,6 +54,94 @@ pub struct DetectorConfig {
     pub min_score: f32,
     /// Weighted NMS merges detections whose IoU with the best one exceeds this.
     pub nms_iou: f32,
+    /// Where large images are also searched in tiles.
+    pub tiling: Tiling,
+}
+
+/// How an image is searched for faces that the whole-image pass is too coarse to see: square tiles at scales a
+/// factor 2 apart, the smallest sized so that the smallest face sought fills [`Tiling::face_fraction`] of the
+/// network input, neighbours overlapping by twice that fraction (so the largest face a scale is meant for lies
+/// whole inside some tile), up to the scale the whole-image pass covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tiling {
+    /// Images whose longer side is at most this are camera frames (the site's live frames are 320 px, a webcam's
+    /// 640x480): tiled only when the whole-image pass finds no face. Larger images (photos) are always tiled.
+    pub whole_image_up_to: u32,
+    /// The smallest face (box side, image pixels) sought in a photo...
+    pub min_face: f32,
+    /// ...but at least this fraction of its longer side, so that a large photo is read in a bounded number of
+    /// tiles (about 1,400 at most; 675 in 1280x720).
+    pub photo_min_face: f32,
+    /// The smallest face sought in a camera frame, as a fraction of its longer side.
+    pub frame_min_face: f32,
+    /// The smallest face the network finds reliably, as a fraction of its input side (measured:
+    /// crates/cli/FULLPATH.md).
+    pub face_fraction: f32,
+}
+
+impl Default for Tiling {
+    fn default() -> Self {
+        Tiling {
+            whole_image_up_to: 640,
+            min_face: 20.0,
+            photo_min_face: 1.0 / 64.0,
+            frame_min_face: 0.075,
+            face_fraction: 0.25,
+        }
+    }
+}
+
+/// A square part of an image read by the network on its own: top-left corner and side, image pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tile {
+    pub x: u32,
+    pub y: u32,
+    pub side: u32,
+}
+
+/// Positions `0, stride, 2·stride, …` of a window of `len` in `total`, the last one flush with the end.
+fn tile_starts(total: u32, len: u32, stride: u32) -> Vec<u32> {
+    if len >= total {
+        return vec![0];
+    }
+    let last = total - len;
+    let mut starts: Vec<u32> = (0..=last).step_by(stride.max(1) as usize).collect();
+    if starts.last() != Some(&last) {
+        starts.push(last);
+    }
+    starts
+}
+
+/// Tiles smaller than this are not read: a patch that small, stretched to the network's input, holds no face the
+/// network finds.
+pub const MIN_TILE: u32 = 32;
+
+/// The tiles (besides the whole image) that look for faces down to `min_face` pixels in a `width` x `height`
+/// image, for a network that finds faces down to `face_fraction` of its input.
+pub fn tile_plan(width: u32, height: u32, min_face: f32, face_fraction: f32) -> Vec<Tile> {
+    let longer = width.max(height);
+    let shorter = width.min(height);
+    let fraction = face_fraction.clamp(0.05, 0.45);
+    let mut tiles = Vec::new();
+    if shorter < MIN_TILE || min_face.is_nan() || min_face <= 0.0 {
+        return tiles;
+    }
+    let mut side = (min_face / fraction).max(MIN_TILE as f32);
+    // A scale covers faces of fraction..2·fraction of its tile; the whole-image pass covers fraction·longer up.
+    while side < longer as f32 / 2.0 {
+        let s = (side.round() as u32).clamp(1, shorter);
+        let stride = ((s as f32 * (1.0 - 2.0 * fraction)).round() as u32).max(1);
+        for y in tile_starts(height, s, stride) {
+            for x in tile_starts(width, s, stride) {
+                tiles.push(Tile { x, y, side: s });
+            }
+        }
+        if s == shorter {
+            break;
+        }
+        side *= 2.0;
+    }
+    tiles
 }
 
 impl Default for DetectorConfig {
@@ -59,6 +154,7 @@ impl Default for DetectorConfig {
             score_clipping: 100.0,
             min_score: 0.5,
             nms_iou: 0.3,
+            tiling: Tiling::default(),
         }
     }
 }
@@ -335,23 +431,74 @@ impl FaceDetector {
         }
     }
 
-    /// Finds the faces in an RGB image; boxes and keypoints in the image's pixels, best first.
+    /// Finds the faces in an RGB image; boxes and keypoints in the image's pixels, best first. Large images are
+    /// also read in tiles ([`tile_plan`]).
     pub fn detect(&self, img: &RgbImage) -> Result<Vec<Detection>> {
         if img.width() == 0 || img.height() == 0 {
             return Ok(Vec::new());
         }
         let (input, lb) = letterbox_tensor(img, self.config.input_size);
-        let raw = self.raw(&input)?;
-        let dets = decode_raw(&raw.regressors, &raw.logits, &self.anchors, &self.config);
-        let mut dets = weighted_nms(dets, self.config.nms_iou);
+        let mut dets = self.decode(&input, |x, y| lb.to_frame(x, y))?;
+        let t = &self.config.tiling;
+        let longer = img.width().max(img.height());
+        let min_face = if longer > t.whole_image_up_to {
+            Some(t.min_face.max(t.photo_min_face * longer as f32))
+        } else if dets.is_empty() {
+            Some(t.frame_min_face * longer as f32)
+        } else {
+            None
+        };
+        let tiles = min_face.map_or_else(Vec::new, |m| {
+            tile_plan(img.width(), img.height(), m, t.face_fraction)
+        });
+        for tile in tiles {
+            let (input, scale) = tile_tensor(img, &tile, self.config.input_size);
+            let (tx, ty) = (tile.x as f32, tile.y as f32);
+            let found = self.decode(&input, |x, y| (tx + x * scale, ty + y * scale))?;
+            dets.extend(found.into_iter().filter(|d| whole_in_tile(d, &tile, img)));
+        }
+        Ok(weighted_nms(dets, self.config.nms_iou))
+    }
+
+    /// Runs the network on one input and decodes its confident detections, mapped to image pixels by `to_image`.
+    fn decode(
+        &self,
+        input: &[f32],
+        to_image: impl Fn(f32, f32) -> (f32, f32),
+    ) -> Result<Vec<Detection>> {
+        let raw = self.raw(input)?;
+        let mut dets = decode_raw(&raw.regressors, &raw.logits, &self.anchors, &self.config);
         for d in dets.iter_mut() {
-            d.bbox = lb.box_to_frame(&d.bbox);
+            let (x0, y0) = to_image(d.bbox.x, d.bbox.y);
+            let (x1, y1) = to_image(d.bbox.x + d.bbox.w, d.bbox.y + d.bbox.h);
+            d.bbox = BoxF::from_corners(x0, y0, x1, y1);
             for kp in d.keypoints.iter_mut() {
-                *kp = lb.to_frame(kp.0, kp.1);
+                *kp = to_image(kp.0, kp.1);
             }
         }
         Ok(dets)
     }
+}
+
+/// A tile of `img` resized to the network's `size` x `size` input (NCHW, x/127.5 - 1) and the tile pixels per
+/// input pixel.
+pub fn tile_tensor(img: &RgbImage, tile: &Tile, size: u32) -> (Vec<f32>, f32) {
+    let part = imageops::crop_imm(img, tile.x, tile.y, tile.side, tile.side).to_image();
+    let (data, _) = letterbox_tensor(&part, size);
+    (data, tile.side as f32 / size as f32)
+}
+
+/// Whether a detection made in `tile` lies inside it, except across the image's own borders: a face cut by an
+/// inner tile edge is left to the neighbouring tile that holds it whole.
+fn whole_in_tile(d: &Detection, tile: &Tile, img: &RgbImage) -> bool {
+    let slack = 0.1 * d.bbox.w.max(d.bbox.h);
+    let (x0, y0) = (tile.x as f32, tile.y as f32);
+    let (x1, y1) = (x0 + tile.side as f32, y0 + tile.side as f32);
+    let b = d.bbox;
+    (tile.x == 0 || b.x >= x0 - slack)
+        && (tile.y == 0 || b.y >= y0 - slack)
+        && (tile.x + tile.side >= img.width() || b.x + b.w <= x1 + slack)
+        && (tile.y + tile.side >= img.height() || b.y + b.h <= y1 + slack)
 }
 
 #[cfg(test)]
@@ -444,6 +591,108 @@ mod tests {
         });
         assert!((b.x - 160.0).abs() < 1e-4 && (b.y - 50.0).abs() < 1e-4);
         assert!((b.w - 64.0).abs() < 1e-4 && (b.h - 100.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn tiles_cover_the_image_at_scales_a_factor_two_apart() {
+        // Faces down to 32 px at a quarter of the input: tiles of 128 px, overlapping by half (stride 64), then
+        // 256 px (stride 128); 512 would be the whole-image pass's scale (longer side 640 / 2 = 320 < 512).
+        let tiles = tile_plan(640, 480, 32.0, 0.25);
+        let at = |side: u32| tiles.iter().filter(|t| t.side == side).collect::<Vec<_>>();
+        let small = at(128);
+        // x: 0, 64, …, 512 (9 starts, the last flush with 640); y: 0, 64, …, 320, then 352 (7).
+        assert_eq!(small.len(), 9 * 7);
+        assert_eq!(
+            small[0],
+            &Tile {
+                x: 0,
+                y: 0,
+                side: 128
+            }
+        );
+        assert_eq!(
+            small[8],
+            &Tile {
+                x: 512,
+                y: 0,
+                side: 128
+            }
+        );
+        assert_eq!(
+            small.last().unwrap(),
+            &&Tile {
+                x: 512,
+                y: 352,
+                side: 128
+            }
+        );
+        // x: 0, 128, 256, 384 (flush: 640 - 256); y: 0, 128, 224.
+        let large = at(256);
+        assert_eq!(large.len(), 4 * 3);
+        assert_eq!(
+            large.last().unwrap(),
+            &&Tile {
+                x: 384,
+                y: 224,
+                side: 256
+            }
+        );
+        assert_eq!(tiles.len(), 63 + 12);
+        // Every tile lies inside the image.
+        assert!(tiles
+            .iter()
+            .all(|t| t.x + t.side <= 640 && t.y + t.side <= 480));
+    }
+
+    #[test]
+    fn no_tiles_where_the_whole_image_pass_sees_the_smallest_face() {
+        // 160 px faces are a quarter of a 640 px frame: the whole-image pass covers them.
+        assert!(tile_plan(640, 480, 160.0, 0.25).is_empty());
+        assert!(tile_plan(0, 480, 20.0, 0.25).is_empty());
+        assert!(tile_plan(640, 480, 0.0, 0.25).is_empty());
+        // Nor in an image thinner than the smallest tile; tiles are at least 32 px.
+        assert!(tile_plan(500, 20, 5.0, 0.25).is_empty());
+        let sides: Vec<u32> = tile_plan(200, 150, 4.0, 0.25)
+            .iter()
+            .map(|t| t.side)
+            .collect();
+        assert_eq!((sides.first(), sides.last()), (Some(&32), Some(&64)));
+        // A tile never exceeds the shorter side: a 2000x100 strip is read in 100 px squares.
+        let strip = tile_plan(2000, 100, 40.0, 0.25);
+        assert!(!strip.is_empty() && strip.iter().all(|t| t.side == 100 && t.y == 0));
+    }
+
+    #[test]
+    fn a_face_cut_by_an_inner_tile_edge_is_left_to_its_neighbour() {
+        let img = RgbImage::new(400, 300);
+        let tile = Tile {
+            x: 100,
+            y: 0,
+            side: 200,
+        };
+        // Inside the tile: kept. Past the tile's right edge (an inner edge): dropped. Past its top, which is the
+        // image's border: kept.
+        assert!(whole_in_tile(
+            &det(150.0, 50.0, 40.0, 40.0, 0.9),
+            &tile,
+            &img
+        ));
+        assert!(!whole_in_tile(
+            &det(280.0, 50.0, 40.0, 40.0, 0.9),
+            &tile,
+            &img
+        ));
+        assert!(whole_in_tile(
+            &det(150.0, -10.0, 40.0, 40.0, 0.9),
+            &tile,
+            &img
+        ));
+        // Within 10% of its size past the edge: kept.
+        assert!(whole_in_tile(
+            &det(263.0, 50.0, 40.0, 40.0, 0.9),
+            &tile,
+            &img
+        ));
     }
 
     #[test]

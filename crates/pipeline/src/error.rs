@@ -31,6 +31,10 @@ pub enum PipelineError {
         actual: usize,
     },
 
+    /// An image could not be encoded (a synthetic frame's JPEG round trip).
+    #[error("encode: {0}")]
+    Encode(String),
+
     /// A model could not be loaded, typed or optimised by tract.
     #[error("loading the {model} model: {message}")]
     ModelLoad {

@@ -35,7 +35,7 @@ pub use contract::{emoji, label, Contract, CropParams, LABELS_LEN};
 pub use convert::onnx_to_nnef;
 pub use crop::{aligned_face, crop_grey, crop_region, face_crop, CropRegion};
 pub use decode::{decode_image, DecodeLimits, Frame};
-pub use detect::{Detection, DetectorConfig, FaceDetector};
+pub use detect::{tile_plan, Detection, DetectorConfig, FaceDetector, Tile, Tiling};
 pub use error::{PipelineError, Result};
 pub use geometry::BoxF;
 pub use model::{InputShape, ModelFormat};
