@@ -98,10 +98,12 @@ impl EmotionClassifier {
     }
 
     /// Softmax probabilities for a batch of grey faces of the contract's input size (as
-    /// [`crate::face_crop`] makes them): contrast, equalisation and normalisation happen here.
+    /// [`crate::face_crop`] makes them): contrast, equalisation and normalisation happen here. With the
+    /// contract's `test_time_flip`, each face's probabilities are the mean of its own and its mirror's.
     pub fn classify(&self, faces: &[GrayImage]) -> Result<Vec<Probabilities>> {
         let s = self.contract.input_size;
-        let mut data = Vec::with_capacity(faces.len() * (s * s) as usize);
+        let views = if self.contract.test_time_flip { 2 } else { 1 };
+        let mut data = Vec::with_capacity(faces.len() * views * (s * s) as usize);
         for (index, f) in faces.iter().enumerate() {
             if f.dimensions() != (s, s) {
                 return Err(PipelineError::FaceSize {
@@ -111,14 +113,40 @@ impl EmotionClassifier {
                     expected: s,
                 });
             }
+            let start = data.len();
             data.extend(face_tensor_input(f, &self.contract));
+            if views == 2 {
+                // Contrast and equalisation do not depend on pixel positions: mirroring the input tensor
+                // equals preprocessing the mirrored face (tested).
+                let mirror: Vec<f32> = mirrored_rows(&data[start..], s as usize).collect();
+                data.extend(mirror);
+            }
         }
-        Ok(self
-            .logits(&data, faces.len())?
+        let probabilities: Vec<Probabilities> = self
+            .logits(&data, faces.len() * views)?
             .iter()
             .map(softmax)
-            .collect())
+            .collect();
+        Ok(probabilities.chunks_exact(views).map(mean).collect())
     }
+}
+
+/// Each row of a row-major `side`-wide image reversed: its mirror image.
+fn mirrored_rows(pixels: &[f32], side: usize) -> impl Iterator<Item = f32> + '_ {
+    pixels
+        .chunks_exact(side)
+        .flat_map(|row| row.iter().rev().copied())
+}
+
+/// The element-wise mean of a few probability vectors.
+fn mean(ps: &[Probabilities]) -> Probabilities {
+    let mut m = [0.0; LABELS_LEN];
+    for p in ps {
+        for (o, v) in m.iter_mut().zip(p) {
+            *o += v;
+        }
+    }
+    m.map(|v| v / ps.len() as f32)
 }
 
 /// Numerically stable softmax.

@@ -48,6 +48,9 @@ pub struct Contract {
     pub std: f32,
     /// Face crop parameters.
     pub crop: CropParams,
+    /// Classify the face and its mirror image and average their probabilities (test-time flip).
+    #[serde(default)]
+    pub test_time_flip: bool,
     /// Name of the model's input tensor.
     pub model_input_name: String,
     /// Name of the model's output tensor (raw logits).

@@ -89,3 +89,48 @@ fn the_shipped_pipeline_loads_from_the_archives() {
     let pipeline = Pipeline::shipped().expect("shipped models load");
     assert_eq!(pipeline.contract().labels.len(), emoji_pipeline::LABELS_LEN);
 }
+
+/// Test-time flip (the contract's `test_time_flip`): a face and its mirror image get the same probabilities, the mean
+/// of what the classifier without the flip gives for the two.
+#[test]
+fn test_time_flip_averages_a_face_and_its_mirror() {
+    let plain_contract = Contract::shipped().clone();
+    let flip_contract = Contract {
+        test_time_flip: true,
+        ..plain_contract.clone()
+    };
+    let plain = EmotionClassifier::from_bytes(SHIPPED_EMOTION, &plain_contract).unwrap();
+    let flip = EmotionClassifier::from_bytes(SHIPPED_EMOTION, &flip_contract).unwrap();
+    let faces: Vec<_> = common::val_sample(300)
+        .iter()
+        .map(|(path, _)| common::load_grey(path))
+        .collect();
+    let mirrors: Vec<_> = faces.iter().map(image::imageops::flip_horizontal).collect();
+    let (p, pm) = (
+        plain.classify(&faces).unwrap(),
+        plain.classify(&mirrors).unwrap(),
+    );
+    let (f, fm) = (
+        flip.classify(&faces).unwrap(),
+        flip.classify(&mirrors).unwrap(),
+    );
+    let mut changed = 0;
+    for i in 0..faces.len() {
+        for c in 0..p[i].len() {
+            let mean = (p[i][c] + pm[i][c]) / 2.0;
+            assert!(
+                (f[i][c] - mean).abs() < 1e-4,
+                "face {i}, class {c}: {} vs mean {mean}",
+                f[i][c]
+            );
+            assert!(
+                (fm[i][c] - f[i][c]).abs() < 1e-4,
+                "face {i}: its mirror differs"
+            );
+            if (f[i][c] - p[i][c]).abs() > 1e-3 {
+                changed += 1;
+            }
+        }
+    }
+    assert!(changed > 0, "the flip changed nothing: is the mirror used?");
+}
