@@ -35,7 +35,7 @@ pub use contract::{emoji, label, Contract, CropParams, LABELS_LEN};
 pub use convert::onnx_to_nnef;
 pub use crop::{aligned_face, crop_grey, crop_region, face_crop, CropRegion};
 pub use decode::{decode_image, DecodeLimits, Frame};
-pub use detect::{tile_plan, Detection, DetectorConfig, FaceDetector, Tile, Tiling};
+pub use detect::{tile_plan, Detection, DetectorConfig, FaceDetector, StreamSearch, Tile, Tiling};
 pub use error::{PipelineError, Result};
 pub use geometry::BoxF;
 pub use model::{InputShape, ModelFormat};
@@ -131,8 +131,21 @@ impl Pipeline {
 
     /// Detects every face in the image and classifies them in one batch.
     pub fn analyze(&self, img: &RgbImage) -> Result<Analysis> {
+        self.analyze_with(img, None)
+    }
+
+    /// [`Pipeline::analyze`] on one frame of a camera stream: the detector's search carries over from the frame
+    /// before ([`StreamSearch`]), so that a frame without a face found costs a few network runs, not a photo's.
+    pub fn analyze_in_stream(&self, img: &RgbImage, stream: &mut StreamSearch) -> Result<Analysis> {
+        self.analyze_with(img, Some(stream))
+    }
+
+    fn analyze_with(&self, img: &RgbImage, stream: Option<&mut StreamSearch>) -> Result<Analysis> {
         let start = Instant::now();
-        let detections = self.detector.detect(img)?;
+        let detections = match stream {
+            Some(stream) => self.detector.detect_in_stream(img, stream)?,
+            None => self.detector.detect(img)?,
+        };
         let detect_ms = ms_since(start);
 
         let t = Instant::now();
@@ -168,6 +181,15 @@ impl Pipeline {
     /// [`Pipeline::analyze`] on raw RGBA canvas pixels.
     pub fn analyze_frame(&self, frame: Frame<'_>) -> Result<Analysis> {
         self.analyze(&frame.to_rgb()?)
+    }
+
+    /// [`Pipeline::analyze_in_stream`] on raw RGBA canvas pixels.
+    pub fn analyze_stream_frame(
+        &self,
+        frame: Frame<'_>,
+        stream: &mut StreamSearch,
+    ) -> Result<Analysis> {
+        self.analyze_in_stream(&frame.to_rgb()?, stream)
     }
 
     /// Classifies an image that already is an aligned face crop (no detection): its centred

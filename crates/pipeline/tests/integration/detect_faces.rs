@@ -155,3 +155,56 @@ fn a_tiny_or_odd_shaped_image_is_fine() {
         assert!(det.detect(&img).expect("detect").is_empty());
     }
 }
+
+/// A face too small for the whole-frame pass in the site's 320x240 live frames (a 48 px FER square, a 40 px box) is
+/// found by a stream of frames within the plan's turn, as a still frame finds it with the whole plan, and then in
+/// every later frame (the tile around it); frames with nobody in them read no face.
+#[test]
+fn a_stream_of_frames_finds_a_small_face_and_keeps_it() {
+    use emoji_pipeline::{tile_plan, StreamSearch, Tiling};
+    let det = common::detector();
+    let t = Tiling::default();
+    let plan = tile_plan(320, 240, t.frame_min_face * 320.0, t.face_fraction);
+    let turn = plan.len().div_ceil(t.stream_tiles_per_frame as usize);
+    let sample = common::val_sample(200);
+    let mut followed = 0;
+    for (k, (path, _)) in sample.iter().enumerate() {
+        let face = common::load_grey(path);
+        let (x, y) = (40 + (k as i64 * 37) % 200, 30 + (k as i64 * 53) % 150);
+        let (frame, square) = frame_with_face(&face, 320, 240, x, y, 48, k as u32);
+        let on_face =
+            |dets: &[emoji_pipeline::Detection]| dets.iter().any(|d| d.bbox.iou(&square) > 0.3);
+        if !on_face(&det.detect(&frame).expect("detect")) {
+            continue; // the still frame misses it too: not the stream's doing
+        }
+        let mut stream = StreamSearch::new();
+        let first = (0..turn)
+            .find(|_| on_face(&det.detect_in_stream(&frame, &mut stream).expect("detect")));
+        assert!(
+            first.is_some(),
+            "{}: not found within {turn} frames",
+            path.display()
+        );
+        for later in 0..5 {
+            let dets = det.detect_in_stream(&frame, &mut stream).expect("detect");
+            assert!(
+                on_face(&dets),
+                "{}: lost {later} frames after it was found",
+                path.display()
+            );
+        }
+        let blank = background(320, 240, 7 + k as u32);
+        for _ in 0..turn {
+            assert!(det
+                .detect_in_stream(&blank, &mut stream)
+                .expect("detect")
+                .is_empty());
+        }
+        followed += 1;
+    }
+    assert!(
+        followed >= sample.len() / 2,
+        "only {followed} of {} faces found in a still frame",
+        sample.len()
+    );
+}
