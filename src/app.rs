@@ -16,6 +16,7 @@ pub fn App() -> Html {
     let file_input = use_node_ref();
     let engine = use_engine(
         state.dispatcher(),
+        state.view,
         video.clone(),
         overlay.clone(),
         photo.clone(),
@@ -51,6 +52,15 @@ pub fn App() -> Html {
         Callback::from(move |()| {
             if let Some(input) = file_input.cast::<HtmlInputElement>() {
                 input.click();
+            }
+        })
+    };
+    let on_snapshot = {
+        let engine = engine.clone();
+        let live = state.live.clone();
+        Callback::from(move |()| {
+            if let Some(e) = &engine {
+                e.snapshot(&live);
             }
         })
     };
@@ -98,7 +108,7 @@ pub fn App() -> Html {
                         file_input={file_input}
                         on_start={on_start}
                         on_stop={with_engine(|e| e.stop_camera())}
-                        on_snapshot={with_engine(|e| e.snapshot())}
+                        on_snapshot={on_snapshot}
                         on_photo={on_photo}
                         on_download={with_engine(|e| e.download_photo())}
                         on_show_live={with_engine(|e| e.show_live())}
@@ -109,7 +119,7 @@ pub fn App() -> Html {
                     <Stats state={state.clone()} />
                 </aside>
             </main>
-            <p class="visually-hidden" aria-live="polite" aria-atomic="true">{ state.announcement.clone() }</p>
+            <p class="visually-hidden" aria-live="polite" aria-atomic="true">{ state.announcer.text().to_string() }</p>
             <footer class="bottom">
                 <p>{ "Face detection: MediaPipe BlazeFace (Apache-2.0). Emotion model trained on FER-2013. \
                       Emotions read from a face are guesses, not facts." }</p>

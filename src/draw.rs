@@ -1,8 +1,11 @@
-//! Drawing on canvases: boxes and emojis over the live view or a photo, the mirrored snapshot, the photo itself.
+//! Drawing on canvases: boxes and emojis over the live view or a photo, the mirrored snapshot, the photo itself;
+//! scaling a picture for the worker, reading a canvas' pixels, and saving a canvas as a PNG file.
 
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Reflect, Uint8Array, Uint8ClampedArray};
+use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
+use crate::dom::describe;
 use crate::protocol::Face;
 use crate::state::Report;
 
@@ -23,7 +26,7 @@ pub fn context_2d(
     .map_err(|_| "canvas options".to_string())?;
     canvas
         .get_context_with_context_options("2d", &options)
-        .map_err(|e| crate::camera::describe(&e))?
+        .map_err(|e| describe(&e))?
         .ok_or_else(|| "this browser has no 2D canvas".to_string())?
         .dyn_into::<CanvasRenderingContext2d>()
         .map_err(|_| "not a 2D canvas context".to_string())
@@ -101,10 +104,8 @@ pub fn frame(
 ) -> Result<(), String> {
     ctx.save();
     if mirrored {
-        ctx.translate(width, 0.0)
-            .map_err(|e| crate::camera::describe(&e))?;
-        ctx.scale(-1.0, 1.0)
-            .map_err(|e| crate::camera::describe(&e))?;
+        ctx.translate(width, 0.0).map_err(|e| describe(&e))?;
+        ctx.scale(-1.0, 1.0).map_err(|e| describe(&e))?;
     }
     let result = if let Some(video) = source.dyn_ref::<web_sys::HtmlVideoElement>() {
         ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, width, height)
@@ -116,5 +117,72 @@ pub fn frame(
         Err(JsValue::from_str("nothing drawable"))
     };
     ctx.restore();
-    result.map_err(|e| crate::camera::describe(&e))
+    result.map_err(|e| describe(&e))
+}
+
+/// The size of a `width` x `height` picture scaled down (never up) so that its longer side is at most `max_side`.
+pub fn fit_within(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let scale = (f64::from(max_side) / f64::from(width.max(height).max(1))).min(1.0);
+    let side = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+    (side(width), side(height))
+}
+
+/// The canvas' RGBA bytes, as a typed array whose buffer can be transferred to the worker without a copy.
+pub fn pixels(
+    ctx: &CanvasRenderingContext2d,
+    width: u32,
+    height: u32,
+) -> Result<Uint8Array, String> {
+    let image = ctx
+        .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
+        .map_err(|e| describe(&e))?;
+    let data: Uint8ClampedArray = Reflect::get(&image, &"data".into())
+        .map_err(|e| describe(&e))?
+        .dyn_into()
+        .map_err(|_| "no pixel data")?;
+    Ok(Uint8Array::new(&data.buffer()))
+}
+
+/// Saves a canvas as the PNG file `name` (the browser's download).
+pub fn save_png(canvas: &HtmlCanvasElement, name: &'static str) -> Result<(), String> {
+    let on_blob = Closure::once_into_js(move |blob: Option<web_sys::Blob>| {
+        let Some(blob) = blob else { return };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+            return;
+        };
+        let document = web_sys::window().and_then(|w| w.document());
+        if let Some(a) = document
+            .and_then(|d| d.create_element("a").ok())
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        {
+            a.set_href(&url);
+            a.set_download(name);
+            a.click();
+        }
+        let revoke = Closure::once_into_js(move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                revoke.unchecked_ref(),
+                10_000,
+            );
+        }
+    });
+    canvas
+        .to_blob_with_type(on_blob.unchecked_ref(), "image/png")
+        .map_err(|e| describe(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_within;
+
+    #[test]
+    fn pictures_are_scaled_down_to_the_longer_side_never_up() {
+        assert_eq!(fit_within(640, 480, 320), (320, 240));
+        assert_eq!(fit_within(480, 640, 320), (240, 320));
+        assert_eq!(fit_within(200, 100, 320), (200, 100));
+        assert_eq!(fit_within(1001, 3, 100), (100, 1));
+    }
 }

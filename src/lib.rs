@@ -4,21 +4,34 @@
 //! Layout (after yew's `function_todomvc` and `web_worker_fib`, and candle's wasm `yolo`):
 //! - [`state`]: the one reducer (`AppState` + `Action`);
 //! - [`components`]: small function components that render the state;
-//! - [`hooks`]: `use_engine`, which owns the camera, the frame loop and the worker for the lifetime of the page;
-//! - [`engine`]: the imperative browser glue (camera, frame capture, worker messages, drawing, photo mode);
+//! - [`announce`]: what screen readers are told about the main face;
+//! - [`timing`]: frames per second and the time to the first emoji, kept by the reducer;
+//! - [`hooks`]: `use_engine`, which keeps the [`engine`] for the lifetime of the page;
+//! - [`engine`]: starts the parts below and gives each answer of the worker to the camera or the photo;
+//! - [`camera`]: the camera's life (start, lost, retry, stop), its frame loop and the overlay over the video;
+//! - [`worker_client`]: the page's side of the worker (model hand-off, one frame at a time, the photo queue);
+//! - [`photo`]: photo mode (load, scale, send, draw the answer, download);
+//! - [`draw`]: drawing on canvases, reading their pixels, saving them as PNG; [`dom`]: small browser helpers;
 //! - [`protocol`]: the messages between the page and the worker;
 //! - [`worker`]: the worker side, which keeps the `Pipeline` and the `Tracker`.
+//!
+//! Every part outside yew tells the page what happened only through [`state::Action`]s.
 
+pub mod announce;
 pub mod app;
 pub mod camera;
 pub mod components;
+pub mod dom;
 pub mod draw;
 pub mod engine;
 pub mod hooks;
+pub mod photo;
 pub mod protocol;
 pub mod state;
+pub mod timing;
 #[cfg(feature = "worker")]
 pub mod worker;
+pub mod worker_client;
 
 /// Where the page finds what trunk put next to `index.html` (relative, so the site works under any sub-path).
 pub mod paths {

@@ -2,7 +2,8 @@
 //!
 //! A message is a JS array: element 0 is the serde-encoded [`Request`] or [`Response`] (through `serde-wasm-bindgen`),
 //! the rest are byte payloads (`Uint8Array`) whose buffers are *transferred*, not copied: model bytes on `Init`, RGBA
-//! pixels on `Frame`. Errors cross the boundary as strings.
+//! pixels on `Frame`. Errors cross the boundary as strings. The page sends a frame only when the worker has answered
+//! the last one, so an answer needs no number to say which frame it is about: its `source` is enough.
 
 use js_sys::{Array, Uint8Array};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -23,7 +24,6 @@ pub enum Request {
     Init,
     /// Payload: `width * height * 4` RGBA bytes. `now_ms` is the page's clock when the frame was captured.
     Frame {
-        seq: u32,
         source: Source,
         width: u32,
         height: u32,
@@ -85,7 +85,6 @@ pub enum Response {
     Failed { message: String },
     /// The analysis of one frame. `wasm_bytes` is the worker's wasm memory size (for the memory soak test).
     Analysed {
-        seq: u32,
         source: Source,
         width: u32,
         height: u32,
@@ -94,11 +93,7 @@ pub enum Response {
         wasm_bytes: f64,
     },
     /// One frame could not be analysed.
-    FrameFailed {
-        seq: u32,
-        source: Source,
-        message: String,
-    },
+    FrameFailed { source: Source, message: String },
 }
 
 /// Builds a message and its transfer list from a header and byte payloads.

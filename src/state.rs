@@ -1,15 +1,15 @@
 //! The page's state in one reducer: what the camera is doing, what the worker last saw, what is shown.
 //!
-//! Components read [`AppState`]; the engine and the components change it only through [`Action`]s.
+//! Components read [`AppState`]; the engine's parts (camera, worker client, photo) and the components change it only
+//! through [`Action`]s.
 
 use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::announce::{Announcer, Reading};
 use crate::protocol::{Face, Timings};
-
-/// How long a new reading must hold before screen readers are told about it.
-pub const ANNOUNCE_AFTER_MS: f64 = 1000.0;
+use crate::timing::LiveTiming;
 
 /// The camera and model lifecycle. `data_state` is the stable test contract (`#app[data-state]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -82,40 +82,6 @@ impl Report {
     }
 }
 
-/// What the page says about the main face, in words, for screen readers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reading {
-    NoFace,
-    NotSure,
-    /// Label and emoji.
-    Emotion(String, String),
-}
-
-impl Reading {
-    pub fn of(report: &Report) -> Self {
-        match report.main_face() {
-            None => Reading::NoFace,
-            Some(face) if face.uncertain => Reading::NotSure,
-            Some(face) => Reading::Emotion(face.label.clone(), face.emoji.clone()),
-        }
-    }
-
-    pub fn sentence(&self) -> String {
-        match self {
-            Reading::NoFace => "No face in view.".to_string(),
-            Reading::NotSure => "Not sure which emotion.".to_string(),
-            Reading::Emotion(label, emoji) => format!("{} {emoji}", capitalised(label)),
-        }
-    }
-}
-
-pub fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppState {
     pub phase: Phase,
@@ -130,17 +96,12 @@ pub struct AppState {
     pub photo_busy: bool,
     pub photo_error: Option<String>,
     pub stats_visible: bool,
-    /// Frames analysed per second (live), over the last second.
-    pub fps: f64,
+    /// Frames analysed per second and the time to the first emoji.
+    pub timing: LiveTiming,
     pub model_load_ms: Option<f64>,
-    /// From the camera's start to the first frame with a face.
-    pub first_emoji_ms: Option<f64>,
-    pub camera_started_ms: Option<f64>,
     pub worker_wasm_bytes: f64,
-    /// The polite live region's text and the reading it describes.
-    pub announcement: String,
-    announced: Option<Reading>,
-    candidate: Option<(Reading, f64)>,
+    /// The polite live region's text.
+    pub announcer: Announcer,
 }
 
 impl Default for AppState {
@@ -157,14 +118,10 @@ impl Default for AppState {
             photo_busy: false,
             photo_error: None,
             stats_visible: false,
-            fps: 0.0,
+            timing: LiveTiming::default(),
             model_load_ms: None,
-            first_emoji_ms: None,
-            camera_started_ms: None,
             worker_wasm_bytes: 0.0,
-            announcement: String::new(),
-            announced: None,
-            candidate: None,
+            announcer: Announcer::default(),
         }
     }
 }
@@ -175,20 +132,6 @@ impl AppState {
         match self.view {
             View::Photo => self.photo.as_ref(),
             View::Live => Some(&self.live),
-        }
-    }
-
-    /// Polite announcements: only a reading that has held for [`ANNOUNCE_AFTER_MS`], and only when it changed.
-    fn consider_announcing(&mut self, reading: Reading, now_ms: f64) {
-        match &self.candidate {
-            Some((r, _)) if *r == reading => {}
-            _ => self.candidate = Some((reading, now_ms)),
-        }
-        if let Some((r, since)) = &self.candidate {
-            if now_ms - since >= ANNOUNCE_AFTER_MS && self.announced.as_ref() != Some(r) {
-                self.announcement = r.sentence();
-                self.announced = Some(r.clone());
-            }
         }
     }
 }
@@ -209,9 +152,9 @@ pub enum Action {
     CameraFailed(CameraFailure),
     CameraLost,
     CameraStopped,
+    /// A live frame's analysis, arrived at `now_ms` (the page's clock), and the worker's wasm memory size.
     LiveAnalysed {
         report: Report,
-        fps: f64,
         now_ms: f64,
         wasm_bytes: f64,
     },
@@ -254,8 +197,7 @@ impl Reducible for AppState {
                 s.view = View::Live;
                 s.cameras = cameras;
                 s.active_camera = active;
-                s.camera_started_ms = Some(started_ms);
-                s.first_emoji_ms = None;
+                s.timing = LiveTiming::started(started_ms);
                 s.live = Report::default();
             }
             Action::CameraFailed(failure) => {
@@ -268,7 +210,7 @@ impl Reducible for AppState {
             Action::CameraLost => {
                 s.phase = Phase::NoCamera { lost: true };
                 s.live = Report::default();
-                s.fps = 0.0;
+                s.timing.stopped();
             }
             Action::CameraStopped => {
                 if matches!(
@@ -278,21 +220,17 @@ impl Reducible for AppState {
                     s.phase = Phase::Ready;
                 }
                 s.live = Report::default();
-                s.fps = 0.0;
+                s.timing.stopped();
             }
             Action::LiveAnalysed {
                 report,
-                fps,
                 now_ms,
                 wasm_bytes,
             } => {
-                if s.first_emoji_ms.is_none() && !report.faces.is_empty() {
-                    s.first_emoji_ms = s.camera_started_ms.map(|t| now_ms - t);
-                }
-                s.fps = fps;
+                s.timing.answered(now_ms, !report.faces.is_empty());
                 s.worker_wasm_bytes = wasm_bytes;
                 if s.view == View::Live {
-                    s.consider_announcing(Reading::of(&report), now_ms);
+                    s.announcer.live(Reading::of(&report), now_ms);
                 }
                 s.live = report;
             }
@@ -304,10 +242,7 @@ impl Reducible for AppState {
             Action::PhotoAnalysed(report) => {
                 s.photo_busy = false;
                 s.view = View::Photo;
-                let reading = Reading::of(&report);
-                s.announcement = format!("Photo: {}", reading.sentence());
-                s.announced = Some(reading);
-                s.candidate = None;
+                s.announcer.photo(Reading::of(&report));
                 s.photo = Some(report);
             }
             Action::PhotoFailed(message) => {
@@ -354,7 +289,6 @@ mod tests {
         };
         state.reduce(Action::LiveAnalysed {
             report,
-            fps: 30.0,
             now_ms,
             wasm_bytes: 0.0,
         })
@@ -373,19 +307,19 @@ mod tests {
     fn a_reading_is_announced_once_after_it_holds() {
         let mut s = Rc::new(AppState::default());
         s = live(s, vec![face(3, false, 40.0)], 0.0);
-        assert_eq!(s.announcement, "");
+        assert_eq!(s.announcer.text(), "");
         s = live(s, vec![face(3, false, 40.0)], 500.0);
-        assert_eq!(s.announcement, "");
+        assert_eq!(s.announcer.text(), "");
         s = live(s, vec![face(3, false, 40.0)], 1000.0);
-        assert_eq!(s.announcement, "Happy E");
+        assert_eq!(s.announcer.text(), "Happy E");
         // A flicker shorter than the hold time is not announced.
         s = live(s, vec![face(5, false, 40.0)], 1100.0);
         s = live(s, vec![face(3, false, 40.0)], 1200.0);
         s = live(s, vec![face(3, false, 40.0)], 5000.0);
-        assert_eq!(s.announcement, "Happy E");
+        assert_eq!(s.announcer.text(), "Happy E");
         s = live(s, vec![face(0, true, 40.0)], 6000.0);
         s = live(s, vec![face(0, true, 40.0)], 7000.0);
-        assert_eq!(s.announcement, "Not sure which emotion.");
+        assert_eq!(s.announcer.text(), "Not sure which emotion.");
     }
 
     #[test]
@@ -422,8 +356,11 @@ mod tests {
             started_ms: 100.0,
         });
         let s = live(s, vec![], 200.0);
-        assert_eq!(s.first_emoji_ms, None);
+        assert_eq!(s.timing.first_emoji_ms(), None);
         let s = live(s, vec![face(3, false, 40.0)], 900.0);
-        assert_eq!(s.first_emoji_ms, Some(800.0));
+        assert_eq!(s.timing.first_emoji_ms(), Some(800.0));
+        let s = s.reduce(Action::CameraStopped);
+        assert_eq!(s.timing.fps(), 0.0);
+        assert_eq!(s.timing.first_emoji_ms(), Some(800.0));
     }
 }

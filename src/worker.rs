@@ -1,4 +1,5 @@
-//! The inference worker: keeps the `Pipeline` and the `Tracker` and answers one frame at a time.
+//! The inference worker: keeps the `Pipeline`, the `Tracker` and the detector's `StreamSearch` of the live
+//! camera, and answers one frame at a time.
 //!
 //! The page never sends a new frame before the answer to the last one has arrived, so the worker needs no queue.
 //! The pixel buffer is kept between frames so that a long session does not churn the wasm heap.
@@ -6,17 +7,21 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use emoji_pipeline::{Contract, Frame, Pipeline, TrackedFace, Tracker, TrackerConfig};
+use emoji_pipeline::{
+    Contract, Frame, Pipeline, StreamSearch, TrackedFace, Tracker, TrackerConfig,
+};
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use crate::dom::now_ms;
 use crate::protocol::{self, Face, Request, Response, Source, Timings};
 
 /// What the worker keeps between messages.
 struct Inference {
     pipeline: Option<Pipeline>,
     tracker: Tracker,
+    stream: StreamSearch,
     pixels: Vec<u8>,
 }
 
@@ -26,6 +31,7 @@ pub fn start() {
     let state = Rc::new(RefCell::new(Inference {
         pipeline: None,
         tracker: Tracker::new(TrackerConfig::default()),
+        stream: StreamSearch::new(),
         pixels: Vec::new(),
     }));
     let reply_scope = scope.clone();
@@ -55,34 +61,23 @@ fn post(scope: &DedicatedWorkerGlobalScope, response: &Response) {
     }
 }
 
-fn now_ms() -> f64 {
-    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
-        .ok()
-        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
-        .map_or_else(js_sys::Date::now, |p| p.now())
-}
-
 impl Inference {
     fn handle(&mut self, request: Request, payloads: &[Uint8Array]) -> Option<Response> {
         match request {
             Request::Init => Some(self.init(payloads)),
             Request::ResetTracker => {
                 self.tracker.reset();
+                self.stream = StreamSearch::new();
                 None
             }
             Request::Frame {
-                seq,
                 source,
                 width,
                 height,
                 now_ms,
             } => Some(
-                self.analyse(seq, source, width, height, now_ms, payloads)
-                    .unwrap_or_else(|message| Response::FrameFailed {
-                        seq,
-                        source,
-                        message,
-                    }),
+                self.analyse(source, width, height, now_ms, payloads)
+                    .unwrap_or_else(|message| Response::FrameFailed { source, message }),
             ),
         }
     }
@@ -112,7 +107,6 @@ impl Inference {
 
     fn analyse(
         &mut self,
-        seq: u32,
         source: Source,
         width: u32,
         height: u32,
@@ -134,13 +128,17 @@ impl Inference {
         }
         self.pixels.resize(expected, 0);
         bytes.copy_to(&mut self.pixels);
-        let analysis = pipeline
-            .analyze_frame(Frame {
-                width,
-                height,
-                rgba: &self.pixels,
-            })
-            .map_err(|e| format!("analysing the frame: {e}"))?;
+        let frame = Frame {
+            width,
+            height,
+            rgba: &self.pixels,
+        };
+        // Live frames share the detector's search across frames (a few tiles a frame); a photo gets the whole plan.
+        let analysis = match source {
+            Source::Live => pipeline.analyze_stream_frame(frame, &mut self.stream),
+            Source::Photo => pipeline.analyze_frame(frame),
+        }
+        .map_err(|e| format!("analysing the frame: {e}"))?;
         let tracked = match source {
             Source::Live => self.tracker.update(&analysis.faces, frame_ms),
             // A photo is judged alone: a fresh tracker gives the same fields (top, confidence, not sure) unsmoothed.
@@ -153,7 +151,6 @@ impl Inference {
             worker_ms: now_ms() - start,
         };
         Ok(Response::Analysed {
-            seq,
             source,
             width,
             height,

@@ -7,17 +7,16 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Result};
 use common::*;
-use emoji_pipeline::{label, LABELS_LEN};
+use emoji_pipeline::{emoji, label, LABELS_LEN};
 use fantoccini::Locator;
 
 /// Faces per emotion in the fake-camera video.
 const FACES_PER_EMOTION: usize = 3;
-/// The page scales live frames to this longer side before the worker sees them (`engine::LIVE_MAX_SIDE`).
-const LIVE_MAX_SIDE: u32 = emoji_mirror_site::engine::LIVE_MAX_SIDE;
 /// Frames per second of the fake-camera video (the segment test needs every segment seen, not every frame).
 const VIDEO_FPS: u32 = 10;
 const FACE_SECONDS: u32 = 2;
@@ -97,17 +96,6 @@ fn segments() -> (Vec<Segment>, image::RgbImage) {
         "the blank frame has no face for the native pipeline"
     );
     (segments, blank)
-}
-
-/// The frame as the page hands it to the worker: scaled down to `LIVE_MAX_SIDE` (src/engine.rs) on its longer side.
-fn as_the_page_sees(frame: &image::RgbImage) -> image::RgbImage {
-    let (w, h) = frame.dimensions();
-    let scale = (f64::from(LIVE_MAX_SIDE) / f64::from(w.max(h))).min(1.0);
-    let (sw, sh) = (
-        (f64::from(w) * scale).round() as u32,
-        (f64::from(h) * scale).round() as u32,
-    );
-    image::imageops::resize(frame, sw, sh, image::imageops::FilterType::Triangle)
 }
 
 /// One sample of the page's `#emotion` hooks.
@@ -236,9 +224,8 @@ fn reading_in_order_survives_a_rotated_start_an_extra_run_and_a_miss() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Result<()> {
     let (segments, blank) = segments();
-    let dir = std::env::temp_dir().join(format!("emoji-mirror-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let video = dir.join("segments.y4m");
+    let scratch = Scratch::new("segments");
+    let video = scratch.join("segments.y4m");
     let mut y4m = Y4mWriter::create(&video, VIDEO_FPS)?;
     for s in &segments {
         y4m.frame(&blank, BLANK_SECONDS * VIDEO_FPS)?;
@@ -249,10 +236,10 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
 
     let options = BrowserOptions {
         allow_camera: true,
-        fake_camera: Some(video.clone()),
+        fake_camera: Some(video),
         ..Default::default()
     };
-    let result = on_site(options, async |browser, server| {
+    on_site(options, async |browser, server| {
         open_site(browser, server).await?;
         browser.click("#start").await?;
         browser.wait_state(&["running"], Duration::from_secs(20)).await?;
@@ -305,68 +292,92 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
         ensure!(share >= 2.0 / 3.0, "only {right} of {n} face segments read right: {}", report.join(", "));
         Ok(())
     })
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    .await
+}
+
+/// A photo of `face` (640x480, on the synthetic background) in `scratch`, and what the native pipeline reads in it:
+/// the label of the largest face, and how many faces.
+fn photo_of(
+    scratch: &Scratch,
+    face: &Path,
+    at: (i64, i64, u32),
+) -> Result<(std::path::PathBuf, (Option<usize>, usize))> {
+    let face = load_grey(face);
+    let (frame, _) = compose(&[(&face, at.0, at.1, at.2)], 7);
+    let expected = native_reading(&native_pipeline(), &frame);
+    let path = scratch.join("photo.png");
+    frame.save(&path)?;
+    Ok((path, expected))
+}
+
+/// Waits for the page's photo result and checks it against the native reading: the same faces and emotion, the
+/// emoji shown, and the photo drawn at its size with a box on each face.
+async fn check_photo(browser: &Browser, expected: (Option<usize>, usize)) -> Result<PhotoResult> {
+    let shown = browser
+        .wait_for("the photo's result", Duration::from_secs(30), async || {
+            let r = browser.photo_result().await?;
+            Ok((r.view == "photo" && r.faces > 0).then_some(r))
+        })
+        .await?;
+    eprintln!("photo: {shown:?}; native: {expected:?}");
+    ensure!(
+        shown.faces == expected.1,
+        "the page found {} faces, the native pipeline {}",
+        shown.faces,
+        expected.1
+    );
+    let label = expected.0.map(label);
+    ensure!(
+        Some(shown.emotion.as_str()) == label,
+        "the page reads {}, the native pipeline {label:?}",
+        shown.emotion
+    );
+    let emoji = if shown.uncertain {
+        emoji_mirror_site::draw::NOT_SURE_EMOJI
+    } else {
+        expected.0.map(emoji).unwrap_or_default()
+    };
+    ensure!(
+        shown.big_emoji == emoji,
+        "the big emoji is {:?}, expected {emoji:?}",
+        shown.big_emoji
+    );
+    ensure!(
+        (shown.width, shown.height) == (WIDTH, HEIGHT),
+        "the photo is shown at {}x{}, not its own size",
+        shown.width,
+        shown.height
+    );
+    ensure!(
+        shown.box_pixels > 200,
+        "no box drawn on the photo ({} box-coloured pixels)",
+        shown.box_pixels
+    );
+    Ok(shown)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chosen_photo_gets_the_same_reading_as_the_native_pipeline() -> Result<()> {
-    let pipeline = native_pipeline();
-    let happy = val_faces("happy");
-    let face = load_grey(&happy[0]);
-    let (frame, _) = compose(&[(&face, 200, 90, 240)], 7);
-    let expected = native_reading(&pipeline, &frame);
-    let dir = std::env::temp_dir().join(format!("emoji-mirror-photo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let photo = dir.join("photo.png");
-    frame.save(&photo)?;
-
-    let result = on_site(BrowserOptions::default(), async |browser, server| {
+    let scratch = Scratch::new("photo");
+    let (photo, expected) = photo_of(&scratch, &val_faces("happy")[0], (200, 90, 240))?;
+    on_site(BrowserOptions::default(), async |browser, server| {
         open_site(browser, server).await?;
-        let input = browser
-            .client
-            .find(Locator::Css("input[type=file]#photo"))
-            .await?;
-        input.send_keys(&photo.display().to_string()).await?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let view = browser.attr("#app", "data-view").await?;
-            let (emotion, confidence, faces) = browser.emotion().await?;
-            if view.as_deref() == Some("photo") && faces > 0 {
-                eprintln!("photo: {emotion} {confidence:.3} ({faces} faces); native: {expected:?}");
-                screenshot(browser, "photo").await;
-                ensure!(
-                    faces == expected.1,
-                    "the page found {faces} faces, the native pipeline {}",
-                    expected.1
-                );
-                ensure!(
-                    Some(emotion.as_str()) == expected.0.map(label),
-                    "the page reads {emotion}, the native pipeline {:?}",
-                    expected.0.map(label)
-                );
-                ensure!(
-                    (0.0..=1.0).contains(&confidence),
-                    "confidence {confidence} out of 0–1"
-                );
-                let download = browser.client.find(Locator::Css("#download")).await?;
-                ensure!(
-                    download.attr("disabled").await?.is_none(),
-                    "the annotated photo can be downloaded"
-                );
-                return Ok(());
-            }
-            ensure!(
-                Instant::now() < deadline,
-                "no photo result after 30 s (view {view:?}, faces {faces})"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        browser.choose_photo(&photo).await?;
+        check_photo(browser, expected).await?;
+        screenshot(browser, "photo").await;
+        let (_, confidence, _) = browser.emotion().await?;
+        ensure!(
+            (0.0..=1.0).contains(&confidence),
+            "confidence {confidence} out of 0–1"
+        );
+        let download = browser.client.find(Locator::Css("#download")).await?;
+        ensure!(
+            download.attr("disabled").await?.is_none(),
+            "the annotated photo can be downloaded"
+        );
+        Ok(())
     })
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -414,20 +425,36 @@ async fn without_a_camera_the_page_says_so() -> Result<()> {
     .await
 }
 
+/// The live frames analysed so far (`#stats[data-frames]`).
+async fn frames(browser: &Browser) -> Result<u64> {
+    Ok(stats(browser).await?["frames"].as_u64().unwrap_or(0))
+}
+
+/// Waits for the snapshot file in `dir` and decodes it.
+async fn snapshot_file(browser: &Browser, dir: &Path) -> Result<image::RgbImage> {
+    let file = dir.join("emoji-mirror-snapshot.png");
+    browser
+        .wait_for("the snapshot file", Duration::from_secs(20), async || {
+            Ok(image::open(&file).ok().map(|i| i.to_rgb8()))
+        })
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() -> Result<()> {
-    let pipeline_free_photo =
-        std::env::temp_dir().join(format!("emoji-mirror-net-{}.png", std::process::id()));
-    let face = load_grey(&val_faces("surprise")[0]);
-    compose(&[(&face, 220, 120, 200)], 3)
-        .0
-        .save(&pipeline_free_photo)?;
+    let scratch = Scratch::new("use-everything");
+    let camera = scratch.join("one-face.y4m");
+    one_face_video(&camera)?;
+    let (photo, expected) = photo_of(&scratch, &val_faces("surprise")[0], (220, 120, 200))?;
+    let downloads = scratch.join("downloads");
+    std::fs::create_dir_all(&downloads)?;
     let options = BrowserOptions {
         allow_camera: true,
-        fake_camera: Some("".into()),
+        fake_camera: Some(camera),
+        downloads: Some(downloads.clone()),
         ..Default::default()
     };
-    let result = on_site(options, async |browser, server| {
+    on_site(options, async |browser, server| {
         open_site(browser, server).await?;
         // The service worker's first install copies the site into its cache: part of loading.
         browser
@@ -438,22 +465,58 @@ async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() ->
                 vec![],
             )
             .await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        network_quiet(server).await?;
         let before = server.requests();
         let resources_before = browser.js("return performance.getEntriesByType('resource').length").await?;
+
         // Use everything: camera, stats, snapshot, a photo, back to the camera.
         browser.click("#start").await?;
         browser.wait_state(&["running"], Duration::from_secs(20)).await?;
         browser.click("#stats-toggle").await?;
-        tokio::time::sleep(Duration::from_secs(4)).await;
-        let fps: f64 = browser.attr("#fps", "data-fps").await?.and_then(|f| f.parse().ok()).unwrap_or(0.0);
-        ensure!(fps > 0.0, "frames are analysed (data-fps {fps})");
+        let first_emoji = browser
+            .wait_for("frames analysed and the face's emoji shown", Duration::from_secs(20), async || {
+                let s = stats(browser).await?;
+                let (fps, first) = (s["fps"].as_f64().unwrap_or(0.0), s["first_emoji_ms"].as_f64());
+                let (_, _, faces) = browser.emotion().await?;
+                Ok(first.filter(|_| fps > 0.0 && faces > 0))
+            })
+            .await?;
+        eprintln!("first emoji after {first_emoji:.0} ms");
+
+        // The snapshot: the mirrored camera frame, at the camera's size, with the face's box drawn in.
         browser.click("#snapshot").await?;
-        let input = browser.client.find(Locator::Css("input[type=file]#photo")).await?;
-        input.send_keys(&pipeline_free_photo.display().to_string()).await?;
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        let snapshot = snapshot_file(browser, &downloads).await?;
+        ensure!(snapshot.dimensions() == (WIDTH, HEIGHT), "a snapshot of {:?}", snapshot.dimensions());
+        let boxed = box_pixels(&snapshot);
+        ensure!(boxed > 200, "no box in the snapshot ({boxed} box-coloured pixels)");
+        // The background brightens from left to right in the camera's frame: mirrored, the left is the brighter.
+        let strip_mean = |x0: u32| {
+            let (mut sum, mut n) = (0.0, 0.0);
+            for y in HEIGHT - 40..HEIGHT {
+                for x in x0..x0 + 100 {
+                    sum += f64::from(snapshot.get_pixel(x, y)[0]);
+                    n += 1.0;
+                }
+            }
+            sum / n
+        };
+        let (left, right) = (strip_mean(0), strip_mean(WIDTH - 100));
+        ensure!(left > right + 30.0, "the snapshot is not mirrored (left {left:.0}, right {right:.0})");
+
+        // A photo: the emoji of its face shown, the photo drawn with a box.
+        browser.choose_photo(&photo).await?;
+        check_photo(browser, expected).await?;
+
+        // Back to the camera: live frames are analysed again.
+        let seen = frames(browser).await?;
         browser.click("#show-live").await?;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        browser
+            .wait_for("live frames after the photo", Duration::from_secs(20), async || {
+                let view = browser.attr("#app", "data-view").await?;
+                Ok((view.as_deref() == Some("live") && frames(browser).await? > seen + 5).then_some(()))
+            })
+            .await?;
+
         let after = server.requests();
         let resources_after = browser.js("return performance.getEntriesByType('resource').length").await?;
         ensure!(
@@ -470,11 +533,21 @@ async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() ->
             .js("return performance.getEntriesByType('resource').filter(e => e.responseStatus >= 400).map(e => e.name)")
             .await?;
         ensure!(failed.as_array().is_some_and(Vec::is_empty), "failed loads: {failed}");
+
+        // Stop: the stream the video played ends (the camera and its light go off), not a copy of it.
+        browser.js("window.playedStream = document.querySelector('video').srcObject;").await?;
+        browser.click("#stop").await?;
+        browser.wait_state(&["ready"], Duration::from_secs(10)).await?;
+        let tracks = browser
+            .js("return window.playedStream ? window.playedStream.getTracks().map(t => t.readyState) : null;")
+            .await?;
+        ensure!(
+            tracks.as_array().is_some_and(|t| !t.is_empty() && t.iter().all(|s| s == "ended")),
+            "the camera's tracks after stop: {tracks}"
+        );
         Ok(())
     })
-    .await;
-    let _ = std::fs::remove_file(&pipeline_free_photo);
-    result
+    .await
 }
 
 /// The fake camera runs for 5 minutes (`$EMOJI_MIRROR_SOAK_SECONDS`): the JS heap and both wasm memories (page and
@@ -486,17 +559,17 @@ async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
-    let dir = std::env::temp_dir().join(format!("emoji-mirror-soak-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let video = dir.join("one-face.y4m");
+    let scratch = Scratch::new("soak");
+    let video = scratch.join("one-face.y4m");
     one_face_video(&video)?;
     let options = BrowserOptions {
         allow_camera: true,
         fake_camera: Some(video),
         // A garbage collection before each reading makes the JS heap comparable.
         extra_args: vec!["--js-flags=--expose-gc".into()],
+        ..Default::default()
     };
-    let result = on_site(options, async |browser, server| {
+    on_site(options, async |browser, server| {
         open_site(browser, server).await?;
         browser.click("#start").await?;
         browser
@@ -530,12 +603,11 @@ async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
             ensure!(b <= 1.10 * a, "{key} grew from {a} to {b} (more than 10%)");
         }
         ensure!(
-            last["fps"].as_f64().unwrap_or(0.0) > 0.0,
+            last["fps"].as_f64().unwrap_or(0.0) > 0.0
+                && last["frames"].as_u64() > first["frames"].as_u64(),
             "still analysing frames at the end"
         );
         Ok(())
     })
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    .await
 }

@@ -47,6 +47,19 @@ fn gzip_size(dir: &Path) -> Result<(u64, u64, Sizes)> {
     Ok((total.0, total.1, files))
 }
 
+/// The machine's load average over 1, 5 and 15 minutes (`/proc/loadavg`; empty where there is none): the figures
+/// are only comparable on an equally busy machine.
+fn load_average() -> Vec<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| {
+            s.split_whitespace()
+                .take(3)
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len().max(1) as f64
 }
@@ -54,9 +67,8 @@ fn mean(values: &[f64]) -> f64 {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a benchmark (about a minute); run by scripts/bench-browser.sh"]
 async fn benchmark() -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("emoji-mirror-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let video = dir.join("one-face.y4m");
+    let scratch = Scratch::new("bench");
+    let video = scratch.join("one-face.y4m");
     one_face_video(&video)?;
     let dist = dist_dir();
     let options = BrowserOptions {
@@ -64,7 +76,7 @@ async fn benchmark() -> Result<()> {
         fake_camera: Some(video),
         ..Default::default()
     };
-    let result = on_site(options, async |browser, server| {
+    on_site(options, async |browser, server| {
         let opened = Instant::now();
         open_site(browser, server).await?;
         let ready_s = opened.elapsed().as_secs_f64();
@@ -72,11 +84,13 @@ async fn benchmark() -> Result<()> {
         browser.wait_state(&["running"], Duration::from_secs(20)).await?;
         // Warm-up, then 20 s of samples.
         tokio::time::sleep(Duration::from_secs(5)).await;
+        let load_before = load_average();
         let mut samples = Vec::new();
         for _ in 0..20 {
             tokio::time::sleep(Duration::from_secs(1)).await;
             samples.push(stats(browser).await?);
         }
+        let load_after = load_average();
         let field = |k: &str| samples.iter().filter_map(|s| s[k].as_f64()).collect::<Vec<_>>();
         let last = samples.last().cloned().unwrap_or_default();
         let (raw, gz, files) = gzip_size(&dist)?;
@@ -90,6 +104,8 @@ async fn benchmark() -> Result<()> {
             "what": "headless Chromium, 30 fps fake camera (y4m, 640x480), one face; frames scaled to 320 px for the worker",
             "chromium": chromium,
             "cores": cores,
+            "load_average_before": load_before,
+            "load_average_after": load_after,
             "page_ready_s": ready_s,
             "model_load_ms": last["model_load_ms"],
             "first_emoji_ms_after_camera_start": last["first_emoji_ms"],
@@ -113,7 +129,5 @@ async fn benchmark() -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&results)?);
         Ok(())
     })
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    .await
 }

@@ -17,7 +17,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn a_frame_message_round_trips_and_transfers_its_pixels() {
     let pixels = Uint8Array::from(&[1u8, 2, 3, 4, 5, 6, 7, 8][..]);
     let request = Request::Frame {
-        seq: 7,
         source: Source::Live,
         width: 2,
         height: 1,
@@ -38,7 +37,6 @@ fn a_frame_message_round_trips_and_transfers_its_pixels() {
 #[wasm_bindgen_test]
 fn an_analysis_round_trips() {
     let response = Response::Analysed {
-        seq: 3,
         source: Source::Photo,
         width: 640,
         height: 480,
@@ -135,7 +133,7 @@ fn a_dom_exception_is_described_by_name_and_message() {
         web_sys::DomException::new_with_message_and_name("Permission denied", "NotAllowedError")
             .expect("exception");
     assert_eq!(
-        emoji_mirror_site::camera::describe(&e.into()),
+        emoji_mirror_site::dom::describe(&e.into()),
         "NotAllowedError: Permission denied"
     );
 }

@@ -1,7 +1,8 @@
 use yew::prelude::*;
 
+use crate::announce::capitalised;
 use crate::draw::NOT_SURE_EMOJI;
-use crate::state::{capitalised, Report};
+use crate::state::Report;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

@@ -33,27 +33,29 @@ pub fn Stats(props: &Props) -> Html {
     let t = s.shown().map(|r| r.timings).unwrap_or_default();
     let heap = js_heap_bytes();
     let page_wasm = crate::wasm_memory_bytes();
+    let fps = s.timing.fps();
     html! {
         <section id="stats" class="stats" hidden={!s.stats_visible} aria-label="Statistics"
             data-detect-ms={format!("{:.2}", t.detect_ms)}
             data-crop-ms={format!("{:.2}", t.crop_ms)}
             data-classify-ms={format!("{:.2}", t.classify_ms)}
             data-worker-ms={format!("{:.2}", t.worker_ms)}
+            data-frames={s.timing.frames().to_string()}
             data-model-load-ms={s.model_load_ms.map(|v| format!("{v:.1}")).unwrap_or_default()}
-            data-first-emoji-ms={s.first_emoji_ms.map(|v| format!("{v:.1}")).unwrap_or_default()}
+            data-first-emoji-ms={s.timing.first_emoji_ms().map(|v| format!("{v:.1}")).unwrap_or_default()}
             data-js-heap={heap.map(|v| format!("{v:.0}")).unwrap_or_default()}
             data-wasm-page={format!("{page_wasm:.0}")}
             data-wasm-worker={format!("{:.0}", s.worker_wasm_bytes)}>
             <h2>{ "Statistics" }</h2>
             <dl>
                 <dt>{ "Frames analysed" }</dt>
-                <dd id="fps" data-fps={format!("{:.1}", s.fps)}>{ format!("{:.1} per second", s.fps) }</dd>
+                <dd id="fps" data-fps={format!("{fps:.1}")}>{ format!("{fps:.1} per second") }</dd>
                 <dt>{ "Detect" }</dt><dd>{ ms(Some(t.detect_ms)) }</dd>
                 <dt>{ "Crop" }</dt><dd>{ ms(Some(t.crop_ms)) }</dd>
                 <dt>{ "Classify" }</dt><dd>{ ms(Some(t.classify_ms)) }</dd>
                 <dt>{ "Worker, in all" }</dt><dd>{ ms(Some(t.worker_ms)) }</dd>
                 <dt>{ "Models loaded in" }</dt><dd>{ ms(s.model_load_ms) }</dd>
-                <dt>{ "First emoji after" }</dt><dd>{ ms(s.first_emoji_ms) }</dd>
+                <dt>{ "First emoji after" }</dt><dd>{ ms(s.timing.first_emoji_ms()) }</dd>
                 <dt>{ "Memory" }</dt>
                 <dd>{ format!("JS {} · wasm {} + worker {}", heap.map_or("–".into(), mib), mib(page_wasm), mib(s.worker_wasm_bytes)) }</dd>
             </dl>

@@ -1,9 +1,11 @@
 use yew::prelude::*;
 
 use crate::engine::{Elements, Engine};
-use crate::state::{Action, AppState};
+use crate::state::{Action, AppState, View};
 
-/// Creates the page's [`Engine`] once the stage's elements are mounted and shuts it down on unmount.
+/// Creates the page's [`Engine`] once the stage's elements are mounted, tells it when the page shows another
+/// [`View`] (after the page is drawn, so that the live loop sees the video shown or hidden), and shuts it down on
+/// unmount.
 ///
 /// `video`, `overlay` and `photo` must point at a `<video>` and two `<canvas>` elements that stay mounted for the
 /// component's whole life. Returns `None` until the engine exists (the first render), or if it could not start, in
@@ -11,6 +13,7 @@ use crate::state::{Action, AppState};
 #[hook]
 pub fn use_engine(
     dispatch: UseReducerDispatcher<AppState>,
+    view: View,
     video: NodeRef,
     overlay: NodeRef,
     photo: NodeRef,
@@ -47,5 +50,10 @@ pub fn use_engine(
             }
         });
     }
+    use_effect_with((view, (*engine).clone()), |(_, engine)| {
+        if let Some(e) = engine {
+            e.view_shown();
+        }
+    });
     (*engine).clone()
 }

@@ -1,9 +1,11 @@
-//! The browser-test harness: a static server for `dist/` under a sub-path, chromedriver + headless Chromium
-//! (Debian's `/usr/bin/chromium` and `/usr/bin/chromedriver`, or `$CHROME_BIN` / `$CHROMEDRIVER`), fake-camera
-//! videos written at test time from val faces, and helpers to read the page's test hooks.
+//! The one home of the site's test support (tests/browser.rs, tests/browser_bench.rs): a static server for `dist/`
+//! under a sub-path, chromedriver + headless Chromium (Debian's `/usr/bin/chromium` and `/usr/bin/chromedriver`, or
+//! `$CHROME_BIN` / `$CHROMEDRIVER`), scratch folders, fake-camera videos written at test time from val faces, the
+//! frame as the page hands it to the worker, and helpers that read the page's test hooks and wait for its states.
 //!
 //! Needs `trunk build --release` first (dist/, or `$EMOJI_MIRROR_DIST`) and the FER-2013 data
-//! (`$EMOJI_MIRROR_DATA`, default `../shared/data/fer2013` from the repo root).
+//! (`$EMOJI_MIRROR_DATA`, default `../shared/data/fer2013` from the repo root). What the crates' tests share too (the
+//! repository, the data, the models, scratch folders) comes from the workspace's `test_support`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,11 +16,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use emoji_mirror_site::camera::LIVE_MAX_SIDE;
+use emoji_mirror_site::draw::fit_within;
 use emoji_pipeline::synth::{background, paste_face};
 use emoji_pipeline::{BoxF, Pipeline};
 use fantoccini::{Client, ClientBuilder, Locator};
 use image::{GrayImage, RgbImage};
 use serde_json::{json, Value};
+use test_support::model_bytes;
+
+pub use test_support::{load_grey, repo_root, val_faces};
 
 /// The sub-path the site is served under, as on GitHub Pages (`/<repo>/`).
 pub const SUB_PATH: &str = "/emoji-mirror/";
@@ -28,10 +35,6 @@ pub const HEIGHT: u32 = 480;
 
 /// One browser test at a time: each drives its own Chromium, and two would fight over two cores.
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The built site; fails with the command to run when it is missing.
 pub fn dist_dir() -> PathBuf {
@@ -45,55 +48,34 @@ pub fn dist_dir() -> PathBuf {
     dist
 }
 
-/// The FER-2013 folders; fails clearly when missing.
-pub fn data_dir() -> PathBuf {
-    let data = std::env::var_os("EMOJI_MIRROR_DATA").map_or_else(
-        || {
-            repo_root()
-                .join("..")
-                .join("shared")
-                .join("data")
-                .join("fer2013")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        data.join("val").is_dir(),
-        "no FER-2013 data at {} (expected val/<class>/*.jpg) — set EMOJI_MIRROR_DATA",
-        data.display()
-    );
-    data
+/// A scratch folder for one test (`test_support::scratch`), removed when dropped.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        Self(test_support::scratch(name))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
 }
 
-/// The native pipeline with the same model files the site serves.
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The native pipeline with the model files the site serves (index.html copies them from models/).
 pub fn native_pipeline() -> Pipeline {
-    let dist = dist_dir();
-    let detector = std::fs::read(dist.join("blazeface_short_range.nnef.tar"))
-        .expect("dist/blazeface_short_range.nnef.tar");
-    let emotion =
-        std::fs::read(dist.join("emotion_int8.nnef.tar")).expect("dist/emotion_int8.nnef.tar");
+    let detector = model_bytes("blazeface_short_range.nnef.tar");
+    let emotion = model_bytes("emotion_int8.nnef.tar");
     Pipeline::from_bytes(&detector, &emotion).expect("the site's models load natively")
-}
-
-/// The val faces of `label`, sorted by file name.
-pub fn val_faces(label: &str) -> Vec<PathBuf> {
-    let dir = data_dir().join("val").join(label);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|x| x.eq_ignore_ascii_case("jpg") || x.eq_ignore_ascii_case("png"))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-pub fn load_grey(path: &Path) -> GrayImage {
-    image::open(path)
-        .unwrap_or_else(|e| panic!("decoding {}: {e}", path.display()))
-        .to_luma8()
 }
 
 /// A 640x480 frame with the given faces (face, x, y, side) pasted on the pipeline's synthetic background.
@@ -104,6 +86,28 @@ pub fn compose(faces: &[(&GrayImage, i64, i64, u32)], seed: u32) -> (RgbImage, V
         .map(|(face, x, y, side)| paste_face(&mut frame, face, *x, *y, *side))
         .collect();
     (frame, boxes)
+}
+
+/// The frame as the page hands it to the worker: scaled down to `camera::LIVE_MAX_SIDE` on its longer side, with the
+/// page's own size rule (`draw::fit_within`).
+pub fn as_the_page_sees(frame: &RgbImage) -> RgbImage {
+    let (w, h) = frame.dimensions();
+    let (sw, sh) = fit_within(w, h, LIVE_MAX_SIDE);
+    image::imageops::resize(frame, sw, sh, image::imageops::FilterType::Triangle)
+}
+
+/// The colour the page draws face boxes in (`#ffd23f`, `draw::faces`), with room for anti-aliasing: red at least,
+/// green within, blue at most. The synthetic background and the grey faces never come near it.
+const BOX_RED_MIN: u8 = 225;
+const BOX_GREEN: std::ops::RangeInclusive<u8> = 180..=240;
+const BOX_BLUE_MAX: u8 = 110;
+
+/// How many pixels of `image` are box-coloured.
+pub fn box_pixels(image: &RgbImage) -> usize {
+    image
+        .pixels()
+        .filter(|p| p[0] >= BOX_RED_MIN && BOX_GREEN.contains(&p[1]) && p[2] <= BOX_BLUE_MAX)
+        .count()
 }
 
 /// The label the native pipeline gives the largest face of `frame`, and how many faces it finds.
@@ -309,6 +313,8 @@ pub struct BrowserOptions {
     pub fake_camera: Option<PathBuf>,
     /// More Chromium switches.
     pub extra_args: Vec<String>,
+    /// Where downloads (snapshots, annotated photos) are saved.
+    pub downloads: Option<PathBuf>,
 }
 
 /// chromedriver (killed on drop) and a WebDriver session.
@@ -372,9 +378,16 @@ impl Browser {
             }
         }
         args.extend(options.extra_args.iter().cloned());
+        let mut chrome_options = json!({ "binary": chrome, "args": args });
+        if let Some(dir) = &options.downloads {
+            chrome_options["prefs"] = json!({
+                "download.default_directory": dir,
+                "download.prompt_for_download": false,
+            });
+        }
         let capabilities = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": chrome, "args": args },
+            "goog:chromeOptions": chrome_options,
         });
         let capabilities = match capabilities {
             Value::Object(map) => map,
@@ -426,6 +439,36 @@ impl Browser {
         Ok(())
     }
 
+    /// Chooses `file` in the page's photo input, as a user does.
+    pub async fn choose_photo(&self, file: &Path) -> Result<()> {
+        self.client
+            .find(Locator::Css("input[type=file]#photo"))
+            .await
+            .context("finding the photo input")?
+            .send_keys(&file.display().to_string())
+            .await?;
+        Ok(())
+    }
+
+    /// Polls `probe` every 100 ms until it gives `Some`; fails after `timeout`, naming `what` was awaited.
+    pub async fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut probe: impl AsyncFnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(value) = probe().await? {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                bail!("waited {timeout:?} for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until `#app[data-state]` is one of `states`; returns it.
     pub async fn wait_state(&self, states: &[&str], timeout: Duration) -> Result<String> {
         let deadline = Instant::now() + timeout;
@@ -450,7 +493,57 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
 
+/// What the page shows in photo view: `#app[data-view]`, `#emotion`'s hooks, the big emoji, and the annotated photo
+/// canvas (`#photo-result`): its size and how many of its pixels are box-coloured.
+#[derive(Clone, Debug, Default)]
+pub struct PhotoResult {
+    pub view: String,
+    pub emotion: String,
+    pub faces: usize,
+    pub uncertain: bool,
+    pub big_emoji: String,
+    pub width: u32,
+    pub height: u32,
+    pub box_pixels: usize,
+}
+
+impl Browser {
+    pub async fn photo_result(&self) -> Result<PhotoResult> {
+        let (r, g, b) = (BOX_RED_MIN, BOX_GREEN, BOX_BLUE_MAX);
+        let (g0, g1) = (g.start(), g.end());
+        let script = format!(
+            "const c = document.querySelector('#photo-result'); \
+             const e = document.querySelector('#emotion'); \
+             let n = 0; \
+             if (c.width && c.height) {{ \
+               const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
+               for (let i = 0; i < d.length; i += 4) {{ \
+                 if (d[i] >= {r} && d[i + 1] >= {g0} && d[i + 1] <= {g1} && d[i + 2] <= {b}) n++; \
+               }} \
+             }} \
+             return {{ view: document.querySelector('#app').dataset.view, emotion: e.dataset.emotion, \
+                      faces: parseInt(e.dataset.faces), uncertain: e.dataset.uncertain === 'true', \
+                      big: document.querySelector('.big-emoji').textContent, w: c.width, h: c.height, n }};"
+        );
+        let v = self.js(&script).await?;
+        let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        let number = |k: &str| v[k].as_u64().unwrap_or(0);
+        Ok(PhotoResult {
+            view: text("view"),
+            emotion: text("emotion"),
+            faces: number("faces") as usize,
+            uncertain: v["uncertain"].as_bool().unwrap_or(false),
+            big_emoji: text("big"),
+            width: number("w") as u32,
+            height: number("h") as u32,
+            box_pixels: number("n") as usize,
+        })
+    }
+}
+
+impl Browser {
     /// The `#emotion` hooks: (data-emotion, data-confidence, data-faces).
     pub async fn emotion(&self) -> Result<(String, f64, usize)> {
         let v = self
@@ -516,9 +609,29 @@ pub async fn stats(browser: &Browser) -> Result<Value> {
                       detect_ms: parseFloat(s.detectMs), crop_ms: parseFloat(s.cropMs), \
                       classify_ms: parseFloat(s.classifyMs), worker_ms: parseFloat(s.workerMs), \
                       model_load_ms: parseFloat(s.modelLoadMs), first_emoji_ms: parseFloat(s.firstEmojiMs), \
-                      js_heap: parseFloat(s.jsHeap), wasm_page: parseFloat(s.wasmPage), \
+                      frames: parseInt(s.frames), js_heap: parseFloat(s.jsHeap), wasm_page: parseFloat(s.wasmPage), \
                       wasm_worker: parseFloat(s.wasmWorker) };")
         .await
+}
+
+/// Waits until the server has had no request for half a second (the page has finished loading).
+pub async fn network_quiet(server: &StaticServer) -> Result<()> {
+    let quiet = Duration::from_millis(500);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let last = server
+            .log
+            .lock()
+            .ok()
+            .and_then(|l| l.last().map(|(t, _)| *t));
+        if last.is_none_or(|t| t.elapsed() >= quiet) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the page kept loading files for 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Opens the site and waits for the models (`ready`).

@@ -1,5 +1,5 @@
-//! The camera: open a stream (front camera by default, or a chosen one), list the cameras, stop the tracks,
-//! and sort the browser's errors into the states the page shows.
+//! The browser's camera API: open a stream (front camera by default, or a chosen one), list the cameras, stop the
+//! tracks, and sort the browser's errors into the states the page shows.
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -9,6 +9,7 @@ use web_sys::{
     MediaStreamConstraints,
 };
 
+use crate::dom::describe;
 use crate::state::{Camera, CameraFailure};
 
 /// The capture size asked for; the browser picks the nearest its camera has.
@@ -142,15 +143,4 @@ fn classify(err: &JsValue) -> CameraFailure {
         }
         _ => CameraFailure::Other(describe(err)),
     }
-}
-
-/// A one-line description of a JS error.
-pub fn describe(err: &JsValue) -> String {
-    if let Some(e) = err.dyn_ref::<DomException>() {
-        return format!("{}: {}", e.name(), e.message());
-    }
-    if let Some(e) = err.dyn_ref::<js_sys::Error>() {
-        return String::from(e.message());
-    }
-    err.as_string().unwrap_or_else(|| format!("{err:?}"))
 }
