@@ -14,7 +14,7 @@ use emoji_pipeline::{
 };
 use serde::Serialize;
 
-use crate::common::{load_pipeline, model_name, read_image};
+use crate::common::{read_image, EmotionModel};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,9 +24,8 @@ pub struct Args {
     /// Timed runs per stage (after 3 warm-up runs).
     #[arg(long, default_value_t = 50)]
     pub runs: usize,
-    /// Another emotion model (NNEF archive, or ONNX float or int8) instead of the shipped one.
-    #[arg(long, value_name = "PATH")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub emotion: EmotionModel,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -43,6 +42,8 @@ pub struct Stat {
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub model: String,
+    /// Whether each face was classified with its mirror image.
+    pub test_time_flip: bool,
     pub frame: String,
     pub runs: usize,
     pub threads: usize,
@@ -116,11 +117,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .context("encoding the bench frame")?;
     let jpeg = jpeg.into_inner();
 
-    let pipeline: Pipeline = load_pipeline(args.model.as_deref())?;
-    let model_bytes = match &args.model {
-        Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
-        None => emoji_pipeline::SHIPPED_EMOTION.to_vec(),
-    };
+    let pipeline: Pipeline = args.emotion.load()?;
+    let model_bytes = args.emotion.bytes()?;
     let load_detector = stat(time(5, || {
         Ok(FaceDetector::from_bytes(emoji_pipeline::SHIPPED_DETECTOR)?)
     })?);
@@ -157,7 +155,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     })?;
 
     let report = BenchReport {
-        model: model_name(args.model.as_deref()),
+        model: args.emotion.name(),
+        test_time_flip: pipeline.classifier().contract().test_time_flip,
         frame: format!(
             "640x480 JPEG, {} scaled to 200x200 at (220,120)",
             face_path.display()

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use emoji_pipeline::{decode_image, DecodeLimits, EmotionClassifier, Pipeline};
+use emoji_pipeline::{
+    decode_image, Contract, DecodeLimits, EmotionClassifier, Pipeline, SHIPPED_EMOTION,
+};
 use image::RgbImage;
 
 /// File extensions picked up when walking a folder (named files are always tried).
@@ -13,26 +15,55 @@ pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif", "bm
 /// Files larger than this are refused before reading (a photo is far smaller).
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
-/// The shipped pipeline, with the emotion model replaced by `model` when given.
-pub fn load_pipeline(model: Option<&Path>) -> Result<Pipeline> {
-    let pipeline = Pipeline::shipped().context("loading the shipped models")?;
-    match model {
-        None => Ok(pipeline),
-        Some(path) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let classifier = EmotionClassifier::from_bytes(&bytes, pipeline.contract())
-                .with_context(|| format!("loading {}", path.display()))?;
-            Ok(pipeline.with_classifier(classifier))
-        }
-    }
+/// Which emotion model a subcommand runs, and how (the options `predict`, `evaluate` and `bench` share).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmotionModel {
+    /// Another emotion model (NNEF archive, or ONNX float or int8) instead of the shipped one.
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Classify each face and its mirror image and average them (test-time flip), even where the contract
+    /// (models/preprocess.json) does not: to measure what the flip gives and costs.
+    #[arg(long)]
+    pub test_time_flip: bool,
 }
 
-/// Human name of the emotion model in use.
-pub fn model_name(model: Option<&Path>) -> String {
-    match model {
-        None => "shipped (models/emotion_int8.nnef.tar)".into(),
-        Some(p) => p.display().to_string(),
+impl EmotionModel {
+    /// The shipped pipeline with this emotion model (the contract's flip, or on when asked).
+    pub fn load(&self) -> Result<Pipeline> {
+        let pipeline = Pipeline::shipped().context("loading the shipped models")?;
+        if self.model.is_none() && !self.test_time_flip {
+            return Ok(pipeline);
+        }
+        let mut contract = pipeline.contract().clone();
+        contract.test_time_flip |= self.test_time_flip;
+        let bytes = self.bytes()?;
+        let classifier = EmotionClassifier::from_bytes(&bytes, &contract)
+            .with_context(|| format!("loading {}", self.name()))?;
+        Ok(pipeline.with_classifier(classifier))
+    }
+
+    /// The model file's bytes (the compiled-in archive when none is named).
+    pub fn bytes(&self) -> Result<Vec<u8>> {
+        match &self.model {
+            None => Ok(SHIPPED_EMOTION.to_vec()),
+            Some(path) => {
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+            }
+        }
+    }
+
+    /// Human name of the model in use, and whether it is read with its mirror.
+    pub fn name(&self) -> String {
+        let model = match &self.model {
+            None => "shipped (models/emotion_int8.nnef.tar)".into(),
+            Some(p) => p.display().to_string(),
+        };
+        let shipped_flip = Contract::shipped().test_time_flip;
+        if self.test_time_flip || shipped_flip {
+            model + ", test-time flip"
+        } else {
+            model
+        }
     }
 }
 

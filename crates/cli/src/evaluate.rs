@@ -22,7 +22,7 @@ use image::GrayImage;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::common::{collect_inputs, load_pipeline, model_name, read_image, threads};
+use crate::common::{collect_inputs, read_image, threads, EmotionModel};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -44,9 +44,8 @@ pub struct Args {
     /// Only every N-th image of each class (a quicker, smaller run).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub every: usize,
-    /// Another emotion model (NNEF archive, or ONNX float or int8) instead of the shipped one.
-    #[arg(long, value_name = "PATH")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub emotion: EmotionModel,
     /// Print exactly one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -132,7 +131,7 @@ const SIZE_BUCKETS: [(u32, u32); 5] = [(60, 80), (80, 120), (120, 180), (180, 24
 const CAMERA: (u32, u32, u32, u32) = (640, 480, 60, 300);
 
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let pipeline = load_pipeline(args.model.as_deref())?;
+    let pipeline = args.emotion.load()?;
     let samples = list_dataset(&args.data, &pipeline, args.every.max(1))?;
     let mode = if args.camera {
         Mode::Camera { seed: args.seed }
@@ -182,7 +181,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         elapsed_ms,
         failed,
         no_face,
-        model_name(args.model.as_deref()),
+        args.emotion.name(),
     );
     if let Mode::Camera { seed } = mode {
         report.full_path = Some(full_path_report(&scored, seed));

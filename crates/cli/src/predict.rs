@@ -12,7 +12,7 @@ use emoji_pipeline::{annotate, Annotation, Detection, FaceResult, Pipeline, LABE
 use image::RgbImage;
 use serde_json::{json, Value};
 
-use crate::common::{collect_inputs, load_pipeline, read_image};
+use crate::common::{collect_inputs, read_image, EmotionModel};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,13 +28,12 @@ pub struct Args {
     /// Treat each image as an aligned face crop (no face detection).
     #[arg(long)]
     pub no_detect: bool,
-    /// Another emotion model (NNEF archive, or ONNX float or int8) instead of the shipped one.
-    #[arg(long, value_name = "PATH")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub emotion: EmotionModel,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let pipeline = load_pipeline(args.model.as_deref())?;
+    let pipeline = args.emotion.load()?;
     let files = collect_inputs(&args.inputs);
     if files.is_empty() {
         anyhow::bail!("no image files found in the given folders");

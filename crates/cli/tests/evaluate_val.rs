@@ -149,3 +149,42 @@ fn the_full_path_benchmark_reports_the_frames_beside_the_crops_and_repeats_itsel
     assert_eq!(again["full_path"], v["full_path"]);
     assert_eq!(again["confusion"], v["confusion"]);
 }
+
+/// Runs `emoji-mirror evaluate --json --every 25 ARGS` on the val crops, which must succeed, and returns its JSON.
+fn crops_json(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .args(["evaluate", "--json", "--every", "25", "--data"])
+        .arg(data_dir().join("val"))
+        .args(args)
+        .output()
+        .expect("emoji-mirror runs");
+    assert!(
+        out.status.success(),
+        "evaluate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("exactly one JSON object on stdout")
+}
+
+/// `--test-time-flip` reads each face with its mirror: it says so, scores the same faces, and reads some of them
+/// differently (the lever's figures in models/MODEL_CARD.md come from this option).
+#[test]
+fn test_time_flip_is_measured_on_the_same_faces() {
+    let plain = crops_json(&[]);
+    let flip = crops_json(&["--test-time-flip"]);
+    assert!(
+        !plain["model"].as_str().unwrap().contains("flip"),
+        "{}",
+        plain["model"]
+    );
+    assert!(
+        flip["model"].as_str().unwrap().ends_with("test-time flip"),
+        "{}",
+        flip["model"]
+    );
+    assert_eq!(plain["images"], flip["images"]);
+    assert_ne!(
+        plain["confusion"], flip["confusion"],
+        "the flip changed no reading"
+    );
+}
