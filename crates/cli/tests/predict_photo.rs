@@ -1,12 +1,12 @@
 //! `emoji-mirror predict` as a user runs it on a photo: the face is found where it is, labelled
-//! with one of the contract's labels and emoji, `--annotate` writes a picture, and `--no-detect`
-//! takes an aligned face crop as it is.
+//! with one of the contract's labels and emoji, `--annotate` writes a picture with the emotion's
+//! emoji artwork beside the face, and `--no-detect` takes an aligned face crop as it is.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use emoji_pipeline::synth::paste_face;
-use emoji_pipeline::Contract;
+use emoji_pipeline::{artwork, Contract};
 use image::{Rgb, RgbImage};
 use test_support::{load_grey, scratch, val_faces};
 
@@ -88,6 +88,60 @@ fn predict_finds_the_face_in_a_photo_and_annotates_it() {
     assert!(
         text.contains("photo.jpg") && text.contains("1 face") && text.contains(label),
         "{text}"
+    );
+}
+
+#[test]
+fn annotate_draws_the_emotions_emoji_picture_beside_the_face() {
+    let dir = scratch("photo-artwork");
+    let face = load_grey(&first_happy());
+    let mut photo = RgbImage::from_pixel(640, 480, Rgb([90, 110, 100]));
+    paste_face(&mut photo, &face, 200, 150, 200);
+    let photo_path = dir.join("photo.png");
+    photo.save(&photo_path).expect("save");
+    let out_png = dir.join("annotated.png");
+    let v = predict_json(
+        &["--annotate", out_png.to_str().expect("a UTF-8 path")],
+        &photo_path,
+    );
+    let found = &v["images"][0]["faces"][0];
+    let label = found["label"].as_str().expect("a label");
+    let b = &found["box"];
+    let [x, y, w] = ["x", "y", "w"].map(|k| b[k].as_f64().expect("a box") as i64);
+    let drawn = image::open(&out_png).expect("annotated PNG").to_rgb8();
+
+    // The label's picture, drawn at any size up to the box's, in the strip right of the box and
+    // level with its top: its pixels take many of the picture's own colours, which the photo
+    // (grey face, green-grey background) has none of.
+    let art = artwork::image(label).expect("the label's picture");
+    let mut palette: Vec<[u8; 3]> = art
+        .pixels()
+        .filter(|p| p[3] == 255)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect();
+    palette.sort();
+    palette.dedup();
+    let near = |a: [u8; 3], b: [u8; 3]| (0..3).all(|c| a[c].abs_diff(b[c]) <= 12);
+    let mut hits = vec![0usize; palette.len()];
+    let (x0, y0) = ((x + w).max(0) as u32, y.max(0) as u32);
+    for py in y0..(y0 + w as u32).min(drawn.height()) {
+        for px in x0..(x0 + w as u32).min(drawn.width()) {
+            let p = drawn.get_pixel(px, py).0;
+            if near(p, photo.get_pixel(px, py).0) {
+                continue;
+            }
+            if let Some(i) = palette.iter().position(|&c| near(c, p)) {
+                hits[i] += 1;
+            }
+        }
+    }
+    let pixels: usize = hits.iter().sum();
+    let colours = hits.iter().filter(|&&n| n > 0).count();
+    let side = (w / 2) as usize;
+    assert!(
+        pixels > side * side / 3 && colours >= palette.len() / 3,
+        "{label}'s picture not found right of box {b}: {pixels} pixels of {colours} of its {} colours",
+        palette.len()
     );
 }
 

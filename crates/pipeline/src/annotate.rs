@@ -1,11 +1,12 @@
 //! Drawing results onto a picture (the CLI's `--annotate`; the site draws its own overlay on a canvas): a box per
-//! face in the colour of its emotion, and above it a label bar with an emoji-like marker (a small
-//! drawn face: no emoji font is needed) and the label with its probability in a built-in 5x7 font.
-//! Colours and markers go by the label's name in the contract, not by its place in the label order.
+//! face in the colour of its emotion, a label bar above it with the label and its probability in a built-in 5x7
+//! font, and beside the box the emotion's emoji artwork ([`crate::artwork`], compiled in: no emoji font is needed).
+//! Colours and pictures go by the label's name in the contract, not by its place in the label order.
 
-use image::{Rgb, RgbImage};
+use image::{imageops, Rgb, RgbImage, RgbaImage};
 use serde::{Deserialize, Serialize};
 
+use crate::artwork;
 use crate::classify::argmax;
 use crate::contract::Contract;
 use crate::geometry::BoxF;
@@ -20,7 +21,7 @@ pub struct Annotation {
     pub class: usize,
     /// Probability of that label, 0..1.
     pub confidence: f32,
-    /// Drawn grey, with a question mark.
+    /// Drawn grey, with a question mark and the "not sure" picture.
     pub uncertain: bool,
 }
 
@@ -95,8 +96,7 @@ pub fn annotate(img: &mut RgbImage, faces: &[Annotation], contract: &Contract) {
         // Label bar above the box (inside it when the box touches the top edge).
         let pad = 2 * scale;
         let bar_h = 7 * scale + 2 * pad;
-        let marker = bar_h - 2 * pad / 2;
-        let bar_w = marker + pad + text_width(&text, scale) + 2 * pad;
+        let bar_w = text_width(&text, scale) + 2 * pad;
         let by = if y0 - thick - bar_h >= 0 {
             y0 - thick - bar_h
         } else {
@@ -104,21 +104,62 @@ pub fn annotate(img: &mut RgbImage, faces: &[Annotation], contract: &Contract) {
         };
         let bx = x0 - thick + 1;
         fill_rect(img, bx, by, bx + bar_w, by + bar_h, colour);
-        draw_marker(
-            img,
-            bx + pad / 2 + marker / 2,
-            by + bar_h / 2,
-            marker / 2,
-            name,
-            f.uncertain,
-        );
-        draw_text(img, bx + marker + pad, by + pad, &text, scale, INK);
+        draw_text(img, bx + pad, by + pad, &text, scale, INK);
+        let picture = if f.uncertain { artwork::NOT_SURE } else { name };
+        if let (Some(art), Some((ax, ay, side))) = (
+            artwork::image(picture),
+            artwork_square((x0, y0, x1), thick, img.width(), img.height()),
+        ) {
+            draw_picture(img, art, ax, ay, side);
+        }
     }
 }
 
-fn put(img: &mut RgbImage, x: i32, y: i32, c: [u8; 3]) {
-    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-        img.put_pixel(x as u32, y as u32, Rgb(c));
+/// Where a face's picture goes, as (left, top, side): a square half as wide as the box (24 to 128 px, at most the
+/// image's shorter side), level with the box's top, right of the box; left of it where the right has no room; inside
+/// the box's top-right corner where neither side has. `None` for an empty image.
+fn artwork_square(
+    (x0, y0, x1): (i32, i32, i32),
+    thick: i32,
+    width: u32,
+    height: u32,
+) -> Option<(i32, i32, u32)> {
+    let (w, h) = (width as i32, height as i32);
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let side = ((x1 - x0) / 2).clamp(24, 128).min(w.min(h));
+    let gap = thick + (side / 16).max(2);
+    let x = if x1 + gap + side <= w {
+        x1 + gap
+    } else if x0 - gap - side >= 0 {
+        x0 - gap - side
+    } else {
+        (x1 - thick - side).clamp(0, w - side)
+    };
+    Some((x, y0.clamp(0, h - side), side as u32))
+}
+
+/// Draws `art` scaled to `side` x `side` with its top-left corner at (`x`, `y`), blended by its alpha (scaled with
+/// premultiplied colours, so its transparent edge leaves no dark fringe).
+fn draw_picture(img: &mut RgbImage, art: &RgbaImage, x: i32, y: i32, side: u32) {
+    let premultiplied = RgbaImage::from_fn(art.width(), art.height(), |i, j| {
+        let [r, g, b, a] = art.get_pixel(i, j).0;
+        let m = |c: u8| ((u16::from(c) * u16::from(a) + 127) / 255) as u8;
+        image::Rgba([m(r), m(g), m(b), a])
+    });
+    let scaled = imageops::resize(&premultiplied, side, side, imageops::FilterType::Triangle);
+    for (i, j, p) in scaled.enumerate_pixels() {
+        let (px, py) = (x + i as i32, y + j as i32);
+        if px < 0 || py < 0 || px as u32 >= img.width() || py as u32 >= img.height() {
+            continue;
+        }
+        let [r, g, b, a] = p.0;
+        let under = img.get_pixel_mut(px as u32, py as u32);
+        let keep = 255 - u16::from(a);
+        for (dst, src) in under.0.iter_mut().zip([r, g, b]) {
+            *dst = (u16::from(src) + (u16::from(*dst) * keep + 127) / 255).min(255) as u8;
+        }
     }
 }
 
@@ -129,94 +170,6 @@ fn fill_rect(img: &mut RgbImage, x0: i32, y0: i32, x1: i32, y1: i32, c: [u8; 3])
         for x in x0.max(0)..=x1.min(w - 1) {
             img.put_pixel(x as u32, y as u32, Rgb(c));
         }
-    }
-}
-
-fn fill_disc(img: &mut RgbImage, cx: i32, cy: i32, r: i32, c: [u8; 3]) {
-    for dy in -r..=r {
-        for dx in -r..=r {
-            if dx * dx + dy * dy <= r * r {
-                put(img, cx + dx, cy + dy, c);
-            }
-        }
-    }
-}
-
-/// A thick polyline through points given relative to the marker (units of its radius).
-fn stroke(img: &mut RgbImage, cx: i32, cy: i32, r: i32, pts: &[(f32, f32)], c: [u8; 3]) {
-    let pen = (r / 6).max(1);
-    for seg in pts.windows(2) {
-        let (a, b) = (seg[0], seg[1]);
-        let steps = ((b.0 - a.0).abs().max((b.1 - a.1).abs()) * r as f32 * 2.0)
-            .ceil()
-            .max(1.0) as i32;
-        for s in 0..=steps {
-            let t = s as f32 / steps as f32;
-            let x = cx + ((a.0 + (b.0 - a.0) * t) * r as f32).round() as i32;
-            let y = cy + ((a.1 + (b.1 - a.1) * t) * r as f32).round() as i32;
-            fill_disc(img, x, y, pen / 2, c);
-        }
-    }
-}
-
-fn arc(centre: (f32, f32), radius: f32, from_deg: f32, to_deg: f32) -> Vec<(f32, f32)> {
-    (0..=12)
-        .map(|i| {
-            let a = (from_deg + (to_deg - from_deg) * i as f32 / 12.0).to_radians();
-            (centre.0 + radius * a.cos(), centre.1 + radius * a.sin())
-        })
-        .collect()
-}
-
-/// A small drawn face standing in for the label's emoji (a plain yellow face for unknown names).
-fn draw_marker(img: &mut RgbImage, cx: i32, cy: i32, r: i32, label: &str, uncertain: bool) {
-    let skin = match label {
-        "angry" => [240, 90, 60],    // red
-        "disgust" => [150, 200, 90], // green
-        "fear" => [190, 200, 240],   // pale blue
-        _ => [255, 215, 60],         // yellow
-    };
-    fill_disc(img, cx, cy, r, INK);
-    fill_disc(
-        img,
-        cx,
-        cy,
-        (r - (r / 8).max(1)).max(1),
-        if uncertain { [210, 210, 210] } else { skin },
-    );
-    let eye = (r / 7).max(1);
-    for ex in [-0.35f32, 0.35] {
-        fill_disc(
-            img,
-            cx + (ex * r as f32) as i32,
-            cy - (0.2 * r as f32) as i32,
-            eye,
-            INK,
-        );
-    }
-    match label {
-        "angry" => {
-            stroke(img, cx, cy, r, &[(-0.6, -0.55), (-0.15, -0.35)], INK);
-            stroke(img, cx, cy, r, &[(0.6, -0.55), (0.15, -0.35)], INK);
-            stroke(img, cx, cy, r, &arc((0.0, 0.75), 0.4, 220.0, 320.0), INK);
-        }
-        "disgust" => stroke(
-            img,
-            cx,
-            cy,
-            r,
-            &[(-0.45, 0.4), (-0.15, 0.3), (0.15, 0.5), (0.45, 0.35)],
-            INK,
-        ),
-        "fear" => {
-            stroke(img, cx, cy, r, &[(-0.55, -0.5), (-0.2, -0.6)], INK);
-            stroke(img, cx, cy, r, &[(0.55, -0.5), (0.2, -0.6)], INK);
-            stroke(img, cx, cy, r, &arc((0.0, 0.4), 0.2, 0.0, 360.0), INK);
-        }
-        "happy" => stroke(img, cx, cy, r, &arc((0.0, 0.1), 0.45, 20.0, 160.0), INK),
-        "sad" => stroke(img, cx, cy, r, &arc((0.0, 0.75), 0.4, 210.0, 330.0), INK),
-        "surprise" => stroke(img, cx, cy, r, &arc((0.0, 0.4), 0.25, 0.0, 360.0), INK),
-        _ => stroke(img, cx, cy, r, &[(-0.35, 0.4), (0.35, 0.4)], INK), // neutral
     }
 }
 
@@ -451,6 +404,64 @@ mod tests {
             },
         ];
         annotate(&mut img, &faces, c);
+        annotate(&mut RgbImage::new(0, 0), &faces, c);
+    }
+
+    /// Mean absolute difference, per channel, between the `side` square of `img` at (`x`, `y`) and `art` scaled to
+    /// it over black.
+    fn difference_from(img: &RgbImage, x: u32, y: u32, side: u32, art: &RgbaImage) -> f64 {
+        let scaled = imageops::resize(art, side, side, imageops::FilterType::Triangle);
+        let mut total = 0.0;
+        for (i, j, p) in scaled.enumerate_pixels() {
+            let a = f64::from(p[3]) / 255.0;
+            let drawn = img.get_pixel(x + i, y + j);
+            for ch in 0..3 {
+                total += (f64::from(p[ch]) * a - f64::from(drawn[ch])).abs();
+            }
+        }
+        total / f64::from(side * side * 3)
+    }
+
+    fn face(class: usize, x: f32, uncertain: bool) -> Annotation {
+        Annotation {
+            bbox: BoxF {
+                x,
+                y: 60.0,
+                w: 100.0,
+                h: 100.0,
+            },
+            class,
+            confidence: 0.6,
+            uncertain,
+        }
+    }
+
+    #[test]
+    fn the_emotions_picture_stands_right_of_the_box() {
+        let c = Contract::shipped();
+        let happy = c.label_index("happy").expect("a happy label");
+        let mut img = RgbImage::new(300, 200);
+        annotate(&mut img, &[face(happy, 50.0, false)], c);
+        // Box right edge 150, 2 px thick, gap 2 + 50/16 = 5: a 50 px square at (155, 60).
+        let art = |n| artwork::image(n).expect("artwork");
+        let d = difference_from(&img, 155, 60, 50, art("happy"));
+        assert!(d < 6.0, "differs from the happy picture by {d}");
+        assert!(difference_from(&img, 155, 60, 50, art("sad")) > 2.0 * d);
+        // Nothing of it inside the box.
+        assert_eq!(img.get_pixel(100, 110).0, [0, 0, 0]);
+    }
+
+    #[test]
+    fn an_uncertain_face_gets_the_not_sure_picture_left_of_a_box_on_the_right_edge() {
+        let c = Contract::shipped();
+        let happy = c.label_index("happy").expect("a happy label");
+        let mut img = RgbImage::new(300, 200);
+        annotate(&mut img, &[face(happy, 180.0, true)], c);
+        // No room right of 280: left of 180, 5 px away, is (125, 60).
+        let art = |n| artwork::image(n).expect("artwork");
+        let d = difference_from(&img, 125, 60, 50, art(artwork::NOT_SURE));
+        assert!(d < 6.0, "differs from the not-sure picture by {d}");
+        assert!(difference_from(&img, 125, 60, 50, art("happy")) > 2.0 * d);
     }
 
     #[test]

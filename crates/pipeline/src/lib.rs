@@ -6,10 +6,12 @@
 //! The preprocessing constants and label order come from models/preprocess.json ([`Contract`]);
 //! the models are loaded from bytes ([`Pipeline::from_bytes`], [`model`]) or, with the
 //! `embedded-models` feature, compiled in ([`Pipeline::shipped`]). Around them: [`annotate`] draws
-//! results onto a picture, [`synth`] builds frames with a known face for tests and benchmarks, and
-//! with the `onnx` feature `convert` turns training's ONNX exports into the shipped NNEF archives.
+//! results onto a picture with the emoji pictures of [`artwork`], [`synth`] builds frames with a
+//! known face for tests and benchmarks, and with the `onnx` feature `convert` turns training's ONNX
+//! exports into the shipped NNEF archives.
 
 pub mod annotate;
+pub mod artwork;
 pub mod classify;
 pub mod contract;
 #[cfg(feature = "onnx")]
