@@ -3,7 +3,10 @@
 //! ("val_accuracy", a fraction) or, failing that, from the "PublicTest (val)" accuracy line of
 //! models/MODEL_CARD.md. Missing data or a missing figure fail the test.
 
-use std::process::Command;
+use std::ffi::OsStr;
+
+mod common;
+use common::emoji_mirror_json;
 
 use test_support::{data_dir, models_dir};
 
@@ -57,16 +60,7 @@ fn first_percentage(line: &str) -> Option<f64> {
 #[test]
 fn evaluate_on_val_meets_the_model_card() {
     let (claimed, source) = claimed_accuracy();
-    let val = data_dir().join("val");
-    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
-        .args(["evaluate", "--json", "--data"])
-        .arg(&val)
-        .output()
-        .expect("emoji-mirror runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "evaluate failed: {stderr}");
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("exactly one JSON object on stdout");
+    let v = evaluate_json(&[]);
     assert_eq!(v["images"], 3589, "PublicTest (val) has 3,589 images");
     assert_eq!(v["failed"], 0);
     let acc = v["accuracy"].as_f64().expect("accuracy");
@@ -101,20 +95,20 @@ fn evaluate_on_val_meets_the_model_card() {
     }
 }
 
-/// Runs `emoji-mirror evaluate --camera --json ARGS` on val, which must succeed, and returns its JSON.
+/// Runs `emoji-mirror evaluate --json --data <val> ARGS`, which must succeed, and returns its JSON.
+fn evaluate_json(args: &[&str]) -> serde_json::Value {
+    let val = data_dir().join("val");
+    let base = ["evaluate", "--json", "--data"].map(OsStr::new);
+    let args = base
+        .into_iter()
+        .chain([val.as_os_str()])
+        .chain(args.iter().map(OsStr::new));
+    emoji_mirror_json(args)
+}
+
+/// `evaluate --camera --json ARGS` on val.
 fn camera_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
-        .args(["evaluate", "--camera", "--json", "--data"])
-        .arg(data_dir().join("val"))
-        .args(args)
-        .output()
-        .expect("emoji-mirror runs");
-    assert!(
-        out.status.success(),
-        "evaluate --camera failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("exactly one JSON object on stdout")
+    evaluate_json(&[&["--camera"], args].concat())
 }
 
 #[test]
@@ -150,20 +144,9 @@ fn the_full_path_benchmark_reports_the_frames_beside_the_crops_and_repeats_itsel
     assert_eq!(again["confusion"], v["confusion"]);
 }
 
-/// Runs `emoji-mirror evaluate --json --every 25 ARGS` on the val crops, which must succeed, and returns its JSON.
+/// `evaluate --json --every 25 ARGS` on the val crops.
 fn crops_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
-        .args(["evaluate", "--json", "--every", "25", "--data"])
-        .arg(data_dir().join("val"))
-        .args(args)
-        .output()
-        .expect("emoji-mirror runs");
-    assert!(
-        out.status.success(),
-        "evaluate failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("exactly one JSON object on stdout")
+    evaluate_json(&[&["--every", "25"], args].concat())
 }
 
 /// `--test-time-flip` reads each face with its mirror: it says so, scores the same faces, and reads some of them

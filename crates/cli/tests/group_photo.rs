@@ -3,7 +3,10 @@
 //! gets a box, a label and its emoji. The photo is built from FER2013 val faces of several classes
 //! pasted at 24–96 px onto a textured background.
 
-use std::process::Command;
+use std::ffi::OsStr;
+
+mod common;
+use common::emoji_mirror_json;
 
 use emoji_pipeline::synth::{background, paste_face};
 use emoji_pipeline::{BoxF, Contract};
@@ -32,17 +35,11 @@ fn predict_finds_every_face_in_a_group_photo_down_to_24_px() {
     let path = dir.join("group.png");
     photo.save(&path).expect("save the photo");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
-        .args(["predict", "--json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let v = emoji_mirror_json([
+        OsStr::new("predict"),
+        OsStr::new("--json"),
+        path.as_os_str(),
+    ]);
     let faces = v["images"][0]["faces"].as_array().expect("faces");
     let contract = Contract::shipped();
     for (square, &(class, side, _)) in squares.iter().zip(FACES.iter()) {

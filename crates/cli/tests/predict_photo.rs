@@ -2,8 +2,12 @@
 //! with one of the contract's labels and emoji, `--annotate` writes a picture with the emotion's
 //! emoji artwork beside the face, and `--no-detect` takes an aligned face crop as it is.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod common;
+use common::emoji_mirror_json;
 
 use emoji_pipeline::synth::paste_face;
 use emoji_pipeline::{artwork, Contract};
@@ -12,18 +16,8 @@ use test_support::{load_grey, scratch, val_faces};
 
 /// Runs `emoji-mirror predict --json ARGS`, which must succeed, and returns its JSON.
 fn predict_json(args: &[&str], image: &Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
-        .args(["predict", "--json"])
-        .args(args)
-        .arg(image)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
+    let base = ["predict", "--json"].iter().chain(args).map(OsStr::new);
+    emoji_mirror_json(base.chain([image.as_os_str()]))
 }
 
 fn first_happy() -> PathBuf {
