@@ -64,7 +64,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     s = sub.add_parser("campaign", help="continue the CPU campaign from the cache or the committed state")
     s.add_argument("--minutes", type=float, default=0.0, help="stop after the epoch that passes this (0 = no limit)")
     s.add_argument("--preset", default="campaign", help="the recipe of a new campaign (its state fixes it after)")
-    s.add_argument("--state", default="training/campaign", help="the committed state (ckpt.pt, history.csv)")
+    s.add_argument("--state", default="training/campaign", help="the committed state (state.pt, history.csv, config.json)")
     s.add_argument("--run", default=str(D.cache_dir() / "campaign" / "run"), help="where it trains (the cache)")
     s.add_argument("--data", help="the data of a new campaign (default: the preset's)")
     s.add_argument("--save", action="store_true", help="only copy the run's state into --state (for a commit)")

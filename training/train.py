@@ -320,7 +320,8 @@ def train(cfg: Config, resume: bool) -> dict:
         if not (out / "best_ema.pt").exists():
             best_ema = {"val_acc": -1.0, "epoch": 0}
         if master:
-            print(f"resumed from {ckpt_path} after epoch {ckpt['epoch']} (best val acc {best['val_acc']:.4f})")
+            print(f"resumed from {ckpt_path} after epoch {ckpt['epoch']} (best val acc {best['val_acc']:.4f})"
+                  + ("; a committed light state: AdamW's moments start again" if ckpt.get("light") else ""))
     history = [r for r in read_history(out / "history.csv") if int(r["epoch"]) < start] if master else []
     if master:
         write_history(out / "history.csv", history)  # drops rows of epochs the checkpoint does not hold

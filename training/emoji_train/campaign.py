@@ -1,38 +1,57 @@
 """The CPU campaign's state across sessions: one long training run that any session can continue.
 
 A session's processes end with it and the next session may be on a new machine, so the run lives in two places:
-the cache (`~/.cache/emoji-mirror/campaign/run`: the fast path when the same machine comes back) and the
-repository (`training/campaign/`: ckpt.pt with model, optimizer, schedule, EMA and RNG state after the last
-finished epoch, history.csv, config.json — committed at the end of every session). `prepare` puts the newer of
-the two in the run folder; `save` copies the run's state into the repository.
+- the cache (`~/.cache/emoji-mirror/campaign/run`): the full ckpt.pt (model, AdamW moments, schedule, EMA, RNG)
+  after every epoch — the exact continuation when the same machine comes back;
+- the repository (`training/campaign/`): state.pt, the same checkpoint made light enough to commit every
+  session (weights and EMA in fp16, the optimizer's settings without its per-weight moments: 4 MB, not 17),
+  with history.csv and config.json. A new machine continues from it where the schedule stands; only AdamW's
+  moments start again from zero (bias-corrected, they rebuild within the first few hundred of ~220 steps/epoch).
+
+`prepare` puts the newer of the two in the run folder; `save` writes the run's state into the repository.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import torch
 
-STATE_FILES = ("ckpt.pt", "history.csv", "config.json")
+CHECKPOINT = "ckpt.pt"  # in the run folder (cache)
+STATE = "state.pt"  # in the repository
+TEXT_FILES = ("history.csv", "config.json")
+MACHINE_KEYS = ("out",)  # config entries that name this machine's folders: never committed
 
 
 def finished_epoch(folder: Path) -> int:
-    """The last finished epoch whose checkpoint is in folder (0 when there is none)."""
-    path = folder / "ckpt.pt"
-    if not path.exists():
-        return 0
-    return int(torch.load(path, map_location="cpu", weights_only=False)["epoch"])
+    """The last finished epoch whose checkpoint (ckpt.pt or state.pt) is in folder (0 when there is none)."""
+    for name in (CHECKPOINT, STATE):
+        if (folder / name).exists():
+            return int(torch.load(folder / name, map_location="cpu", weights_only=False)["epoch"])
+    return 0
 
 
-def _copy_state(src: Path, dst: Path) -> None:
-    dst.mkdir(parents=True, exist_ok=True)
-    for name in STATE_FILES:
-        if (src / name).exists():
-            tmp = dst / (name + ".tmp")
-            shutil.copyfile(src / name, tmp)
-            os.replace(tmp, dst / name)
+def portable_config(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in MACHINE_KEYS}
+
+
+def lighten(ckpt: dict) -> dict:
+    """The checkpoint to commit: fp16 weights, the optimizer without per-weight state, no machine paths."""
+    half = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["model"].items()}
+    ema = ckpt.get("ema")
+    if ema is not None:
+        ema = {k: v.half() if v.is_floating_point() else v for k, v in ema.items()}
+    optimizer = dict(ckpt["optimizer"], state={})
+    return dict(ckpt, model=half, ema=ema, optimizer=optimizer, config=portable_config(ckpt["config"]), light=True)
+
+
+def _atomic_write(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
 
 
 def prepare(state: Path, run: Path) -> str:
@@ -41,7 +60,11 @@ def prepare(state: Path, run: Path) -> str:
     if cached == 0 and committed == 0:
         return "new"
     if committed > cached:
-        _copy_state(state, run)
+        run.mkdir(parents=True, exist_ok=True)
+        _atomic_write(run / CHECKPOINT, lambda p: shutil.copyfile(state / STATE, p))
+        for name in TEXT_FILES:
+            if (state / name).exists():
+                _atomic_write(run / name, lambda p, n=name: shutil.copyfile(state / n, p))
         # best.pt/best_ema.pt of the cache belong to the older state: train.py re-saves them from the next epoch
         for name in ("best.pt", "best_ema.pt"):
             (run / name).unlink(missing_ok=True)
@@ -50,9 +73,14 @@ def prepare(state: Path, run: Path) -> str:
 
 
 def save(run: Path, state: Path) -> int:
-    """Copy the run's state into the repository folder; returns its epoch."""
-    epoch = finished_epoch(run)
-    if epoch == 0:
+    """Write the run's state into the repository folder; returns its epoch."""
+    if not (run / CHECKPOINT).exists():
         raise SystemExit(f"campaign save: no checkpoint in {run}")
-    _copy_state(run, state)
-    return epoch
+    ckpt = torch.load(run / CHECKPOINT, map_location="cpu", weights_only=False)
+    state.mkdir(parents=True, exist_ok=True)
+    _atomic_write(state / STATE, lambda p: torch.save(lighten(ckpt), p))
+    _atomic_write(state / "history.csv", lambda p: shutil.copyfile(run / "history.csv", p))
+    config = portable_config(json.loads((run / "config.json").read_text()))
+    _atomic_write(state / "config.json", lambda p: p.write_text(json.dumps(config, indent=2) + "\n"))
+    (state / CHECKPOINT).unlink(missing_ok=True)  # the heavy checkpoint of earlier versions
+    return int(ckpt["epoch"])

@@ -1,5 +1,7 @@
-"""tools.py campaign: a run cut by a session's end continues on a new machine from the committed state, exactly."""
+"""tools.py campaign: a run cut by a session's end continues — exactly on the same machine, from the committed
+light state on a new one."""
 
+import json
 import shutil
 
 import torch
@@ -12,29 +14,41 @@ def campaign(state, run, data, *extra):
     return run_tool(["campaign", "--preset", "tiny", "--data", data, "--state", state, "--run", run, *extra])
 
 
-def test_campaign_continues_from_the_committed_state_on_a_new_machine(tiny_fer, tmp_path):
+def test_campaign_continues_on_the_same_machine_exactly_and_on_a_new_one_from_the_light_state(tiny_fer, tmp_path):
     full, state, run = tmp_path / "full", tmp_path / "repo_state", tmp_path / "cache_run"
     run_train(["--preset", "tiny", "--data", tiny_fer, "--out", full])
 
     p = campaign(state, run, tiny_fer, "--minutes", "0.0001")  # the session's time runs out after epoch 1
     assert "a new run" in p.stdout and "saved the state after epoch 1" in p.stdout
-    assert torch.load(state / "ckpt.pt", weights_only=False)["epoch"] == 1
-    assert len(history(state)) == 1
+    committed = torch.load(state / "state.pt", weights_only=False)
+    assert committed["epoch"] == 1 and committed["optimizer"]["state"] == {}
+    assert all(v.dtype == torch.float16 for v in committed["model"].values() if v.is_floating_point())
+    assert (state / "state.pt").stat().st_size < 0.4 * (run / "ckpt.pt").stat().st_size
+    assert not (state / "ckpt.pt").exists() and len(history(state)) == 1
+    assert "out" not in committed["config"] and "out" not in json.loads((state / "config.json").read_text())
 
-    shutil.rmtree(run)  # the next session is on a new machine: no cache
-    p = campaign(state, run, tiny_fer, "--minutes", "0.0001")
-    assert "continuing after epoch 1 (committed state)" in p.stdout
-    assert "saved the state after epoch 2" in p.stdout
-
-    p = campaign(state, run, tiny_fer)  # the same machine comes back: the cache is level with the state
-    assert "continuing after epoch 2 (cache state)" in p.stdout
-
-    # three sessions give the run that one uninterrupted session gives
-    same_metrics(history(full), history(run))
-    same_metrics(history(full), history(state))
+    # the same machine comes back: the cache is level with the state and continues exactly
+    same_machine, same_state = tmp_path / "same_machine_run", tmp_path / "same_state"
+    shutil.copytree(run, same_machine)
+    shutil.copytree(state, same_state)
+    p = campaign(same_state, same_machine, tiny_fer)
+    assert "continuing after epoch 1 (cache state)" in p.stdout
+    same_metrics(history(full), history(same_machine))
     a = torch.load(full / "ckpt.pt", weights_only=False)["model"]
-    b = torch.load(state / "ckpt.pt", weights_only=False)["model"]
+    b = torch.load(same_machine / "ckpt.pt", weights_only=False)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+    # a new machine: no cache; it continues from the committed fp16 weights where the schedule stands
+    shutil.rmtree(run)
+    p = campaign(state, run, tiny_fer)
+    assert "continuing after epoch 1 (committed state)" in p.stdout and "moments start again" in p.stdout
+    assert "saved the state after epoch 2" in p.stdout
+    rows = history(state)
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    same_metrics(history(full)[:1], rows[:1])
+    assert float(rows[1]["lr"]) == float(history(full)[1]["lr"])  # the schedule went on from where it stood
+    after = torch.load(run / "ckpt.pt", weights_only=False)["model"]
+    assert any(not torch.equal(after[k].half(), committed["model"][k]) for k in after if after[k].is_floating_point())
     assert (run / "best.pt").exists() and (run / "eval_val.json").exists()
 
 
