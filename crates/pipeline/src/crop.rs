@@ -49,68 +49,158 @@ pub fn crop_region(det: &Detection, params: &CropParams) -> CropRegion {
 /// pixel with the contract's BT.601 weights; each output pixel averages k x k bilinear samples
 /// (k = ceil(side / out)), i.e. an area filter when shrinking. Outside the frame the edge pixels
 /// are repeated.
+///
+/// An upright square (angle 0, the shipped contract) takes a separable path that gives the same
+/// bytes as the general one (tested) in a fraction of the time: its samples share rows and columns.
 pub fn crop_grey(img: &RgbImage, region: &CropRegion, out: u32, contract: &Contract) -> GrayImage {
-    let (w, h) = (img.width() as i64, img.height() as i64);
     let mut result = GrayImage::new(out, out);
-    if w == 0 || h == 0 || out == 0 || !(region.side.is_finite() && region.side > 0.0) {
+    if img.width() == 0 || img.height() == 0 || out == 0 {
         return result;
     }
-    // Grey of the frame's part that the (rotated) square can touch, plus one pixel for bilinear.
-    let reach = region.side * std::f32::consts::SQRT_2 / 2.0 + 2.0;
-    let clampi = |v: f32, hi: i64| (v.floor() as i64).clamp(0, hi - 1);
-    let (x0, x1) = (clampi(region.cx - reach, w), clampi(region.cx + reach, w));
-    let (y0, y1) = (clampi(region.cy - reach, h), clampi(region.cy + reach, h));
-    let gw = (x1 - x0 + 1) as usize;
-    let gh = (y1 - y0 + 1) as usize;
-    let mut grey = vec![0u8; gw * gh];
-    for yy in 0..gh {
-        for xx in 0..gw {
-            let p = img.get_pixel((x0 + xx as i64) as u32, (y0 + yy as i64) as u32);
-            grey[yy * gw + xx] = contract.grey(p[0], p[1], p[2]);
+    if !(region.side.is_finite() && region.side > 0.0) {
+        return result;
+    }
+    let grey = GreyPatch::around(img, region, contract);
+    let k = ((region.side / out as f32).ceil() as u32).clamp(1, 16);
+    let means = if region.angle == 0.0 {
+        upright_means(&grey, region, out, k)
+    } else {
+        rotated_means(&grey, region, out, k)
+    };
+    for (px, mean) in result.iter_mut().zip(means) {
+        *px = (mean + 0.5).floor().clamp(0.0, 255.0) as u8;
+    }
+    result
+}
+
+/// The grey of the frame's part that a (rotated) square can touch, plus one pixel for bilinear;
+/// reads outside it repeat the frame's edge.
+struct GreyPatch {
+    grey: Vec<f32>,
+    x0: i64,
+    y0: i64,
+    width: i64,
+    height: i64,
+}
+
+impl GreyPatch {
+    fn around(img: &RgbImage, region: &CropRegion, contract: &Contract) -> Self {
+        let (w, h) = (img.width() as i64, img.height() as i64);
+        // half the extent of the turned square, plus the bilinear neighbour and rounding
+        let (sin, cos) = region.angle.sin_cos();
+        let reach = region.side / 2.0 * (sin.abs() + cos.abs()) + 2.0;
+        let clampi = |v: f32, hi: i64| (v.floor() as i64).clamp(0, hi - 1);
+        let (x0, x1) = (clampi(region.cx - reach, w), clampi(region.cx + reach, w));
+        let (y0, y1) = (clampi(region.cy - reach, h), clampi(region.cy + reach, h));
+        let (width, height) = (x1 - x0 + 1, y1 - y0 + 1);
+        let mut grey = Vec::with_capacity((width * height) as usize);
+        let row_bytes = img.width() as usize * 3;
+        for y in y0..=y1 {
+            let row =
+                &img.as_raw()[y as usize * row_bytes..][x0 as usize * 3..(x1 as usize + 1) * 3];
+            grey.extend(
+                row.chunks_exact(3)
+                    .map(|p| f32::from(contract.grey(p[0], p[1], p[2]))),
+            );
+        }
+        GreyPatch {
+            grey,
+            x0,
+            y0,
+            width,
+            height,
         }
     }
-    let at = |x: i64, y: i64| -> f32 {
-        let x = x.clamp(0, w - 1) - x0;
-        let y = y.clamp(0, h - 1) - y0;
-        f32::from(
-            grey[(y.clamp(0, gh as i64 - 1) as usize) * gw + x.clamp(0, gw as i64 - 1) as usize],
-        )
-    };
+
+    /// Grey at frame pixel (x, y), the edge repeated beyond the patch (which reaches the frame's
+    /// edges wherever the square does).
+    fn at(&self, x: i64, y: i64) -> f32 {
+        let x = (x - self.x0).clamp(0, self.width - 1);
+        let y = (y - self.y0).clamp(0, self.height - 1);
+        self.grey[(y * self.width + x) as usize]
+    }
+}
+
+/// Where a bilinear sample at frame coordinate `s` falls: the pixel at or left of it and the
+/// weight of the next one (pixel i has its centre at i + 0.5).
+fn bilinear_tap(s: f32) -> (i64, f32) {
+    let f = s - 0.5;
+    let i = f.floor();
+    (i as i64, f - i)
+}
+
+/// Offset of sub-sample `b` of output pixel `j` from the square's centre, along one side.
+fn sample_offset(j: u32, b: u32, k: u32, step: f32, side: f32) -> f32 {
+    (j as f32 + (b as f32 + 0.5) / k as f32) * step - side / 2.0
+}
+
+/// Output pixel means, row by row, of a square turned by `region.angle`.
+fn rotated_means(grey: &GreyPatch, region: &CropRegion, out: u32, k: u32) -> Vec<f32> {
     let bilinear = |sx: f32, sy: f32| -> f32 {
-        // Pixel (i, j) has its centre at (i + 0.5, j + 0.5).
-        let fx = sx - 0.5;
-        let fy = sy - 0.5;
-        let ix = fx.floor();
-        let iy = fy.floor();
-        let tx = fx - ix;
-        let ty = fy - iy;
-        let (ix, iy) = (ix as i64, iy as i64);
-        let top = at(ix, iy) * (1.0 - tx) + at(ix + 1, iy) * tx;
-        let bottom = at(ix, iy + 1) * (1.0 - tx) + at(ix + 1, iy + 1) * tx;
+        let ((ix, tx), (iy, ty)) = (bilinear_tap(sx), bilinear_tap(sy));
+        let top = grey.at(ix, iy) * (1.0 - tx) + grey.at(ix + 1, iy) * tx;
+        let bottom = grey.at(ix, iy + 1) * (1.0 - tx) + grey.at(ix + 1, iy + 1) * tx;
         top * (1.0 - ty) + bottom * ty
     };
-    let k = ((region.side / out as f32).ceil() as u32).clamp(1, 16);
     let (sin, cos) = region.angle.sin_cos();
     let step = region.side / out as f32;
+    let mut means = Vec::with_capacity((out * out) as usize);
     for j in 0..out {
         for i in 0..out {
             let mut acc = 0.0f32;
             for b in 0..k {
-                let v = (j as f32 + (b as f32 + 0.5) / k as f32) * step - region.side / 2.0;
+                let v = sample_offset(j, b, k, step, region.side);
                 for a in 0..k {
-                    let u = (i as f32 + (a as f32 + 0.5) / k as f32) * step - region.side / 2.0;
+                    let u = sample_offset(i, a, k, step, region.side);
                     acc += bilinear(region.cx + u * cos - v * sin, region.cy + u * sin + v * cos);
                 }
             }
-            let mean = acc / (k * k) as f32;
-            result.put_pixel(
-                i,
-                j,
-                image::Luma([(mean + 0.5).floor().clamp(0.0, 255.0) as u8]),
-            );
+            means.push(acc / (k * k) as f32);
         }
     }
-    result
+    means
+}
+
+/// [`rotated_means`] at angle 0 with the same arithmetic, sample for sample: the horizontal
+/// interpolation of each frame row is computed once for all sample columns, not once per sample.
+fn upright_means(grey: &GreyPatch, region: &CropRegion, out: u32, k: u32) -> Vec<f32> {
+    let step = region.side / out as f32;
+    let samples = (out * k) as usize;
+    let taps = |centre: f32| -> Vec<(i64, f32)> {
+        (0..out)
+            .flat_map(|j| (0..k).map(move |b| (j, b)))
+            .map(|(j, b)| bilinear_tap(centre + sample_offset(j, b, k, step, region.side)))
+            .collect()
+    };
+    let (columns, rows) = (taps(region.cx), taps(region.cy));
+    // Rows are sorted; the patch rows they read (edge repeated) span first ..= last.
+    let patch_row = |y: i64| (y - grey.y0).clamp(0, grey.height - 1);
+    let first = patch_row(rows[0].0);
+    let last = patch_row(rows[samples - 1].0 + 1);
+    let mut across = vec![0.0f32; (last - first + 1) as usize * samples];
+    for (r, line) in across.chunks_exact_mut(samples).enumerate() {
+        let y = grey.y0 + first + r as i64;
+        for (value, &(ix, tx)) in line.iter_mut().zip(&columns) {
+            *value = grey.at(ix, y) * (1.0 - tx) + grey.at(ix + 1, y) * tx;
+        }
+    }
+    let line = |y: i64| &across[(patch_row(y) - first) as usize * samples..][..samples];
+    let k = k as usize;
+    let mut means = Vec::with_capacity(out as usize * out as usize);
+    for row_block in rows.chunks_exact(k) {
+        for i in 0..out as usize {
+            let mut acc = 0.0f32;
+            for &(iy, ty) in row_block {
+                let top = &line(iy)[i * k..(i + 1) * k];
+                let bottom = &line(iy + 1)[i * k..(i + 1) * k];
+                for (t, b) in top.iter().zip(bottom) {
+                    acc += t * (1.0 - ty) + b * ty;
+                }
+            }
+            means.push(acc / (k * k) as f32);
+        }
+    }
+    means
 }
 
 /// The model-sized grey face crop for a detection (before contrast and equalisation).
@@ -218,6 +308,54 @@ mod tests {
         // rotate = false ignores the keypoints.
         let r = crop_region(&det, &CropParams { rotate: false, ..p });
         assert_eq!(r.angle, 0.0);
+    }
+
+    #[test]
+    fn the_upright_path_gives_the_general_paths_bytes() {
+        let c = contract();
+        let img = RgbImage::from_fn(160, 120, |x, y| {
+            Rgb([(x * 7 + y * 3) as u8, (x * y % 251) as u8, (x ^ y) as u8])
+        });
+        // inside, across every edge, smaller than the output, larger than the frame, off-grid
+        let regions = [
+            (80.0, 60.0, 96.0),
+            (5.0, 7.0, 61.3),
+            (150.5, 115.25, 90.0),
+            (80.0, 60.0, 30.0),
+            (70.3, 40.9, 500.0),
+            (-40.0, 200.0, 77.7),
+        ];
+        for (cx, cy, side) in regions {
+            let region = CropRegion {
+                cx,
+                cy,
+                side,
+                angle: 0.0,
+            };
+            let grey = GreyPatch::around(&img, &region, &c);
+            let k = ((side / 48.0).ceil() as u32).clamp(1, 16);
+            let fast = upright_means(&grey, &region, 48, k);
+            let general = rotated_means(&grey, &region, 48, k);
+            assert!(
+                fast.iter()
+                    .zip(&general)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "region {cx},{cy} side {side}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_crop_costs_no_more_than_the_frame() {
+        let img = RgbImage::from_pixel(64, 48, Rgb([90, 90, 90]));
+        let region = CropRegion {
+            cx: 32.0,
+            cy: 24.0,
+            side: 1.0e9,
+            angle: 0.0,
+        };
+        let g = crop_grey(&img, &region, 48, &contract());
+        assert!(g.iter().all(|&v| v == 90));
     }
 
     #[test]

@@ -12,13 +12,14 @@
 
 use std::sync::Arc;
 
-use image::{imageops, RgbImage};
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use tract_nnef::prelude::*;
 
 use crate::error::{PipelineError, Result};
 use crate::geometry::BoxF;
 use crate::model::{load_runnable, InputShape};
+use crate::resample::{resize_triangle, Rect};
 
 const MODEL: &str = "face detector (BlazeFace)";
 
@@ -314,23 +315,22 @@ impl Letterbox {
 /// Resizes `img` into the letterbox and returns the NCHW float tensor data (values x/127.5 - 1,
 /// padding black) and the mapping.
 pub fn letterbox_tensor(img: &RgbImage, size: u32) -> (Vec<f32>, Letterbox) {
-    let lb = Letterbox::fit(img.width(), img.height(), size);
-    let resized;
-    let inner: &RgbImage = if (img.width(), img.height()) == (lb.inner_w, lb.inner_h) {
-        img
-    } else {
-        resized = imageops::resize(img, lb.inner_w, lb.inner_h, imageops::FilterType::Triangle);
-        &resized
-    };
+    letterbox_rect(img, Rect::whole(img), size)
+}
+
+/// [`letterbox_tensor`] of a rectangle of `img`, read in place.
+fn letterbox_rect(img: &RgbImage, rect: Rect, size: u32) -> (Vec<f32>, Letterbox) {
+    let rect = rect.within(img);
+    let lb = Letterbox::fit(rect.width, rect.height, size);
     let plane = (size * size) as usize;
     let mut data = vec![-1.0f32; 3 * plane];
     let (px, py) = (lb.pad_x as u32, lb.pad_y as u32);
-    for (x, y, p) in inner.enumerate_pixels() {
+    resize_triangle(img, rect, lb.inner_w, lb.inner_h, |x, y, p| {
         let i = ((y + py) * size + (x + px)) as usize;
         for c in 0..3 {
             data[c * plane + i] = f32::from(p[c]) / 127.5 - 1.0;
         }
-    }
+    });
     (data, lb)
 }
 
@@ -596,8 +596,13 @@ impl FaceDetector {
 /// A tile of `img` resized to the network's `size` x `size` input (NCHW, x/127.5 - 1) and the tile pixels per
 /// input pixel.
 pub fn tile_tensor(img: &RgbImage, tile: &Tile, size: u32) -> (Vec<f32>, f32) {
-    let part = imageops::crop_imm(img, tile.x, tile.y, tile.side, tile.side).to_image();
-    let (data, _) = letterbox_tensor(&part, size);
+    let rect = Rect {
+        x: tile.x,
+        y: tile.y,
+        width: tile.side,
+        height: tile.side,
+    };
+    let (data, _) = letterbox_rect(img, rect, size);
     (data, tile.side as f32 / size as f32)
 }
 

@@ -23,6 +23,7 @@ pub mod error;
 pub mod geometry;
 pub mod model;
 pub mod normalize;
+pub mod resample;
 pub mod smooth;
 pub mod synth;
 
