@@ -71,6 +71,11 @@ pub struct Tiling {
     /// A stream's frame whose whole-image pass finds no face reads this many tiles of the plan ([`StreamSearch`]).
     #[serde(default = "default_stream_tiles_per_frame")]
     pub stream_tiles_per_frame: u32,
+    /// A stream searches every this many frames while it sees faces; the frames between carry the faces of the
+    /// last search (a face moves a few pixels in a frame's time, well inside its crop's margin) and are still
+    /// classified. 1 searches every frame. A frame without faces always searches.
+    #[serde(default = "default_stream_search_every")]
+    pub stream_search_every: u32,
     /// The smallest face (box side, image pixels) sought in a photo...
     pub min_face: f32,
     /// ...but at least this fraction of its longer side, so that a large photo is read in a bounded number of
@@ -88,6 +93,7 @@ impl Default for Tiling {
         Tiling {
             whole_image_up_to: 640,
             stream_tiles_per_frame: default_stream_tiles_per_frame(),
+            stream_search_every: default_stream_search_every(),
             min_face: 20.0,
             photo_min_face: 1.0 / 64.0,
             frame_min_face: 0.075,
@@ -103,10 +109,15 @@ impl Default for Tiling {
 /// otherwise the next [`Tiling::stream_tiles_per_frame`] tiles of the plan in turn. A small face that stays costs
 /// two extra runs a frame; a new one is found within `plan / stream_tiles_per_frame` frames (12 at 320x240, 0.4 s
 /// at 30 fps).
+///
+/// While faces are in view, only every [`Tiling::stream_search_every`]-th frame is searched; the frames between
+/// carry its faces.
 #[derive(Debug, Clone, Default)]
 pub struct StreamSearch {
     next_tile: usize,
     followed: Vec<Tile>,
+    carried: Vec<Detection>,
+    frames_to_carry: u32,
 }
 
 /// At most this many tiles follow faces from one frame to the next.
@@ -130,8 +141,20 @@ impl StreamSearch {
         tiles
     }
 
-    /// Remembers what the next frame follows: the tiles that found faces in this one, and a tile around each face.
+    /// The faces of the last search, for a frame that is not searched; `None` when this frame is searched.
+    fn carry(&mut self) -> Option<Vec<Detection>> {
+        if self.frames_to_carry == 0 || self.carried.is_empty() {
+            return None;
+        }
+        self.frames_to_carry -= 1;
+        Some(self.carried.clone())
+    }
+
+    /// Remembers what the next frames follow: the faces found (carried by frames not searched), the tiles that
+    /// found them, and a tile around each face.
     fn follow(&mut self, finders: Vec<Tile>, faces: &[Detection], img: &RgbImage, t: &Tiling) {
+        self.carried = faces.to_vec();
+        self.frames_to_carry = t.stream_search_every.saturating_sub(1);
         let around = faces
             .iter()
             .filter_map(|d| tile_around(&d.bbox, img.width(), img.height(), t.face_fraction));
@@ -167,6 +190,10 @@ fn tile_around(face: &BoxF, width: u32, height: u32, face_fraction: f32) -> Opti
 }
 
 fn default_stream_tiles_per_frame() -> u32 {
+    2
+}
+
+fn default_stream_search_every() -> u32 {
     2
 }
 
@@ -524,6 +551,9 @@ impl FaceDetector {
         img: &RgbImage,
         stream: &mut StreamSearch,
     ) -> Result<Vec<Detection>> {
+        if let Some(carried) = stream.carry() {
+            return Ok(carried);
+        }
         let (found, finders) = self.search(img, Some(&mut *stream))?;
         stream.follow(finders, &found, img, &self.config.tiling);
         Ok(found)
@@ -795,6 +825,42 @@ mod tests {
         }
         // Every tile of the plan within plan/k frames.
         assert!(plan.iter().all(|tile| seen.contains(tile)));
+    }
+
+    #[test]
+    fn a_stream_searches_every_few_frames_while_it_sees_faces() {
+        let t = Tiling {
+            stream_search_every: 3,
+            ..Tiling::default()
+        };
+        let img = RgbImage::new(320, 240);
+        let face = Detection {
+            bbox: BoxF {
+                x: 100.0,
+                y: 60.0,
+                w: 90.0,
+                h: 90.0,
+            },
+            score: 0.9,
+            keypoints: [(0.0, 0.0); NUM_KEYPOINTS],
+        };
+        let mut stream = StreamSearch::new();
+        assert_eq!(stream.carry(), None, "the first frame is searched");
+        stream.follow(Vec::new(), &[face], &img, &t);
+        // two frames carry the face found, the third is searched again
+        assert_eq!(stream.carry(), Some(vec![face]));
+        assert_eq!(stream.carry(), Some(vec![face]));
+        assert_eq!(stream.carry(), None);
+        // a search that finds nobody is not carried: the next frame searches
+        stream.follow(Vec::new(), &[], &img, &t);
+        assert_eq!(stream.carry(), None);
+        // every frame searched at 1
+        let every = Tiling {
+            stream_search_every: 1,
+            ..t
+        };
+        stream.follow(Vec::new(), &[face], &img, &every);
+        assert_eq!(stream.carry(), None);
     }
 
     #[test]

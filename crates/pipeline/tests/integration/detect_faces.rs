@@ -193,12 +193,11 @@ fn a_stream_of_frames_finds_a_small_face_and_keeps_it() {
                 path.display()
             );
         }
+        // The face leaves: a frame or so may still carry it (Tiling::stream_search_every), then none.
         let blank = background(320, 240, 7 + k as u32);
-        for _ in 0..turn {
-            assert!(det
-                .detect_in_stream(&blank, &mut stream)
-                .expect("detect")
-                .is_empty());
+        for i in 0..turn {
+            let dets = det.detect_in_stream(&blank, &mut stream).expect("detect");
+            assert!(dets.is_empty() || i + 1 < t.stream_search_every as usize);
         }
         followed += 1;
     }
