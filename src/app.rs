@@ -79,7 +79,7 @@ pub fn App() -> Html {
         <div id="app" class="app" data-state={state.phase.data_state()}
             data-view={if state.view == View::Live { "live" } else { "photo" }}>
             <header class="top">
-                <h1><span class="emoji" aria-hidden="true">{ "🪞 " }</span>{ "Emoji Mirror" }</h1>
+                <h1><img class="logo" src="icon.svg" alt="" width="40" height="40" />{ "Emoji Mirror" }</h1>
                 <p class="privacy">
                     { "Everything runs in this browser tab: your camera picture and your photos never leave this \
                        device, and once loaded the page makes no network requests at all (its Content Security \

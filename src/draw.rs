@@ -1,16 +1,13 @@
-//! Drawing on canvases: boxes and emojis over the live view or a photo, the mirrored snapshot, the photo itself;
-//! scaling a picture for the worker, reading a canvas' pixels, and saving a canvas as a PNG file.
+//! Drawing on canvases: boxes and emoji pictures over the live view or a photo, the mirrored snapshot, the photo
+//! itself; scaling a picture for the worker, reading a canvas' pixels, and saving a canvas as a PNG file.
 
 use js_sys::{Reflect, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
+use crate::artwork::{self, Pictures};
 use crate::dom::describe;
-use crate::protocol::Face;
 use crate::state::Report;
-
-/// Shown instead of an emotion's emoji when no emotion is clearly ahead.
-pub const NOT_SURE_EMOJI: &str = "🤔";
 
 /// The 2D context of a canvas; `will_read_frequently` keeps it on the CPU for `getImageData`.
 pub fn context_2d(
@@ -32,22 +29,15 @@ pub fn context_2d(
         .map_err(|_| "not a 2D canvas context".to_string())
 }
 
-/// The emoji drawn for a face.
-pub fn face_emoji(face: &Face) -> &str {
-    if face.uncertain {
-        NOT_SURE_EMOJI
-    } else {
-        &face.emoji
-    }
-}
-
-/// Draws a box and an emoji per face of `report` onto `ctx` (a canvas of `width` x `height` showing the same frame
-/// scaled). With `mirrored` the x axis is flipped, to sit over a mirrored video; the emojis themselves stay upright.
+/// Draws a box and an emoji picture per face of `report` onto `ctx` (a canvas of `width` x `height` showing the same
+/// frame scaled): the face's picture of `pictures`, or its text emoji while that picture is not loaded yet. With
+/// `mirrored` the x axis is flipped, to sit over a mirrored video; the emojis themselves stay upright.
 pub fn faces(
     ctx: &CanvasRenderingContext2d,
     width: f64,
     height: f64,
     report: &Report,
+    pictures: &Pictures,
     mirrored: bool,
 ) {
     if report.width == 0 || report.height == 0 {
@@ -76,16 +66,28 @@ pub fn faces(
         ctx.set_stroke_style_str("#ffd23f");
         ctx.stroke_rect(x, y, w, h);
         let size = (w * 0.42).clamp(18.0, 160.0);
-        ctx.set_font(&format!("{size:.0}px 'Noto Color Emoji', 'Apple Color Emoji', 'Segoe UI Emoji', system-ui, sans-serif"));
-        ctx.set_text_align("center");
-        // Above the box when there is room, else inside its top edge.
-        let (baseline, ty) = if y - size * 1.1 > 0.0 {
-            ("bottom", y - line * 2.0)
+        // Centred above the box when there is room, else inside its top edge.
+        let cx = x + w / 2.0;
+        let top = if y - size * 1.1 > 0.0 {
+            y - line * 2.0 - size
         } else {
-            ("top", y + line * 2.0)
+            y + line * 2.0
         };
-        ctx.set_text_baseline(baseline);
-        let _ = ctx.fill_text(face_emoji(face), x + w / 2.0, ty);
+        let name = artwork::of_face(face);
+        if let Some(picture) = pictures.ready(name) {
+            let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(
+                picture,
+                cx - size / 2.0,
+                top,
+                size,
+                size,
+            );
+        } else {
+            ctx.set_font(&format!("{size:.0}px 'Noto Color Emoji', 'Apple Color Emoji', 'Segoe UI Emoji', system-ui, sans-serif"));
+            ctx.set_text_align("center");
+            ctx.set_text_baseline("top");
+            let _ = ctx.fill_text(artwork::text(name, &face.emoji), cx, top);
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Event, File, HtmlCanvasElement, HtmlVideoElement, MessageEvent};
 use yew::UseReducerDispatcher;
 
+use crate::artwork::Pictures;
 use crate::camera::Camera;
 use crate::dom::{describe, now_ms, Listener};
 use crate::paths;
@@ -51,8 +52,21 @@ impl Engine {
     /// Starts the worker, fetches the models for it and registers the service worker.
     pub fn new(dispatch: UseReducerDispatcher<AppState>, el: Elements) -> Result<Self, String> {
         let client = Rc::new(WorkerClient::start(dispatch.clone())?);
-        let camera = Camera::new(dispatch.clone(), client.clone(), el.video, el.overlay)?;
-        let photo = Rc::new(Photo::new(dispatch.clone(), client.clone(), el.photo)?);
+        // The emoji pictures for the canvases, loaded (from memory) while the models are fetched.
+        let pictures = Rc::new(Pictures::load()?);
+        let camera = Camera::new(
+            dispatch.clone(),
+            client.clone(),
+            el.video,
+            el.overlay,
+            pictures.clone(),
+        )?;
+        let photo = Rc::new(Photo::new(
+            dispatch.clone(),
+            client.clone(),
+            el.photo,
+            pictures,
+        )?);
         let inner = Rc::new_cyclic(move |weak: &Weak<Inner>| {
             let on_message = {
                 let weak = weak.clone();

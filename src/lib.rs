@@ -12,6 +12,7 @@
 //! - [`worker_client`]: the page's side of the worker (model hand-off, one frame at a time, the photo queue);
 //! - [`photo`]: photo mode (load, scale, send, draw the answer, download);
 //! - [`draw`]: drawing on canvases, reading their pixels, saving them as PNG; [`dom`]: small browser helpers;
+//! - [`artwork`]: the emoji pictures (compiled in, shown from `data:` URLs) on the page and its canvases;
 //! - [`protocol`]: the messages between the page and the worker;
 //! - [`worker`]: the worker side, which keeps the `Pipeline` and the `Tracker`.
 //!
@@ -19,6 +20,7 @@
 
 pub mod announce;
 pub mod app;
+pub mod artwork;
 pub mod camera;
 pub mod components;
 pub mod dom;

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Event, File, HtmlCanvasElement, HtmlImageElement};
 use yew::UseReducerDispatcher;
 
+use crate::artwork::Pictures;
 use crate::dom::{describe, new_canvas};
 use crate::draw;
 use crate::state::{Action, AppState, Report};
@@ -24,6 +25,7 @@ pub struct Photo {
     shown: HtmlCanvasElement,
     /// The photo at analysis size, without annotations.
     base: HtmlCanvasElement,
+    pictures: Rc<Pictures>,
 }
 
 impl Photo {
@@ -31,6 +33,7 @@ impl Photo {
         dispatch: UseReducerDispatcher<AppState>,
         client: Rc<WorkerClient>,
         shown: HtmlCanvasElement,
+        pictures: Rc<Pictures>,
     ) -> Result<Self, String> {
         let document = web_sys::window()
             .and_then(|w| w.document())
@@ -40,6 +43,7 @@ impl Photo {
             client,
             shown,
             base: new_canvas(&document)?,
+            pictures,
         })
     }
 
@@ -109,7 +113,7 @@ impl Photo {
         let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
         let drawn = draw::context_2d(canvas, false).and_then(|ctx| {
             draw::frame(&ctx, &self.base, w, h, false)?;
-            draw::faces(&ctx, w, h, &report, false);
+            draw::faces(&ctx, w, h, &report, &self.pictures, false);
             Ok(())
         });
         match drawn {

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Result};
 use common::*;
-use emoji_pipeline::{emoji, label, LABELS_LEN};
+use emoji_pipeline::artwork::{self, NOT_SURE};
+use emoji_pipeline::{label, LABELS_LEN};
 use fantoccini::Locator;
 
 /// Faces per emotion in the fake-camera video.
@@ -21,6 +22,10 @@ const FACES_PER_EMOTION: usize = 3;
 const VIDEO_FPS: u32 = 10;
 const FACE_SECONDS: u32 = 2;
 const BLANK_SECONDS: u32 = 1;
+/// Pixels of the pictures' colours (`common::picture_palette`) that an emoji picture drawn over a face of these tests
+/// gives at least. Measured with a happy face 220–240 px wide: 2,565 on the live overlay, 2,671 in the snapshot,
+/// 3,593 on the photo; the grey frames and the boxes have none, a text emoji in a font without colour none at all.
+const PICTURE_PIXELS_MIN: usize = 500;
 
 /// One segment of the fake-camera video: the faces pasted into its frame and what the page should say.
 struct Segment {
@@ -310,8 +315,18 @@ fn photo_of(
     Ok((path, expected))
 }
 
+/// The `<img>` the page shows for the picture called `name`: loaded from a `data:` URL (64 px wide), its alt text
+/// saying what it shows ("happy", "not sure").
+fn picture_of(name: &str) -> Picture {
+    Picture {
+        alt: artwork::find(name).map(|a| a.words()).unwrap_or_default(),
+        data_url: true,
+        natural_width: 64,
+    }
+}
+
 /// Waits for the page's photo result and checks it against the native reading: the same faces and emotion, the
-/// emoji shown, and the photo drawn at its size with a box on each face.
+/// emoji picture shown, and the photo drawn at its size with a box and an emoji picture on each face.
 async fn check_photo(browser: &Browser, expected: (Option<usize>, usize)) -> Result<PhotoResult> {
     let shown = browser
         .wait_for("the photo's result", Duration::from_secs(30), async || {
@@ -332,15 +347,15 @@ async fn check_photo(browser: &Browser, expected: (Option<usize>, usize)) -> Res
         "the page reads {}, the native pipeline {label:?}",
         shown.emotion
     );
-    let emoji = if shown.uncertain {
-        emoji_mirror_site::draw::NOT_SURE_EMOJI
+    let picture = if shown.uncertain {
+        Some(NOT_SURE)
     } else {
-        expected.0.map(emoji).unwrap_or_default()
+        label
     };
     ensure!(
-        shown.big_emoji == emoji,
-        "the big emoji is {:?}, expected {emoji:?}",
-        shown.big_emoji
+        Some(&shown.big_picture) == picture.map(picture_of).as_ref(),
+        "the big emoji picture is {:?}, expected that of {picture:?}",
+        shown.big_picture
     );
     ensure!(
         (shown.width, shown.height) == (WIDTH, HEIGHT),
@@ -352,6 +367,11 @@ async fn check_photo(browser: &Browser, expected: (Option<usize>, usize)) -> Res
         shown.box_pixels > 200,
         "no box drawn on the photo ({} box-coloured pixels)",
         shown.box_pixels
+    );
+    ensure!(
+        shown.picture_pixels > PICTURE_PIXELS_MIN,
+        "no emoji picture drawn on the photo ({} pixels of the pictures' colours)",
+        shown.picture_pixels
     );
     Ok(shown)
 }
@@ -545,6 +565,82 @@ async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() ->
             tracks.as_array().is_some_and(|t| !t.is_empty() && t.iter().all(|s| s == "ended")),
             "the camera's tracks after stop: {tracks}"
         );
+        Ok(())
+    })
+    .await
+}
+
+/// A page in a Chromium without colour fonts (as on CI), where text emoji show as plain glyphs or empty boxes: the
+/// panel, the live overlay, the snapshot and the photo all show the emoji pictures, compiled into the page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_emoji_are_pictures_on_every_screen_even_without_an_emoji_font() -> Result<()> {
+    let scratch = Scratch::new("pictures");
+    let camera = scratch.join("one-face.y4m");
+    one_face_video(&camera)?;
+    let (photo, expected) = photo_of(&scratch, &val_faces("happy")[0], (200, 90, 240))?;
+    let downloads = scratch.join("downloads");
+    std::fs::create_dir_all(&downloads)?;
+    let options = BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some(camera),
+        downloads: Some(downloads.clone()),
+        env: vec![without_colour_fonts(&scratch)?],
+        ..Default::default()
+    };
+    on_site(options, async |browser, server| {
+        open_site(browser, server).await?;
+        // This Chromium draws a text emoji in the page's emoji fonts without colour: what the pictures replace.
+        let text_colours = browser
+            .js("const c = document.createElement('canvas'); c.width = c.height = 160; const x = c.getContext('2d'); \
+                 x.font = \"128px 'Noto Color Emoji', 'Apple Color Emoji', 'Segoe UI Emoji', system-ui, sans-serif\"; \
+                 x.textBaseline = 'top'; x.fillText('😄', 0, 0); const d = x.getImageData(0, 0, 160, 160).data; \
+                 let n = 0; for (let i = 0; i < d.length; i += 4) \
+                   if (d[i + 3] > 128 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++; \
+                 return n;")
+            .await?;
+        ensure!(text_colours == 0, "this Chromium still draws colour emoji ({text_colours} colourful pixels)");
+
+        // Before the camera: the "no face" picture, and one picture per emotion beside its bar.
+        let (name, none) = browser.big_picture().await?;
+        ensure!(
+            name == artwork::NO_FACE && none == Some(picture_of(&name)),
+            "the picture without a face: {none:?}"
+        );
+        let bars = browser.bar_pictures().await?;
+        ensure!(
+            bars.len() == LABELS_LEN && bars.iter().all(|b| b.data_url && b.natural_width == 64 && b.alt.is_empty()),
+            "the bars' pictures (decorative: the label is written beside each): {bars:?}"
+        );
+
+        // The live view: the picture of the emotion shown, in the panel and over the face.
+        browser.click("#start").await?;
+        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        let ((name, picture), drawn) = browser
+            .wait_for("a face with its picture over the video", Duration::from_secs(20), async || {
+                let shown = browser.big_picture().await?;
+                let drawn = browser.canvas_picture_pixels("canvas.overlay").await?;
+                Ok((shown.0 != artwork::NO_FACE && drawn > PICTURE_PIXELS_MIN).then_some((shown, drawn)))
+            })
+            .await?;
+        eprintln!("live: {name} shown as {picture:?}, {drawn} pixels of the pictures' colours on the overlay");
+        screenshot(browser, "pictures-live").await;
+        ensure!(picture == Some(picture_of(&name)), "the big picture for {name}: {picture:?}");
+        // No text emoji left anywhere on the page (headings, buttons, messages): each would be an empty box here.
+        let stray = browser
+            .js("return [...document.body.innerText.matchAll(/\\p{Extended_Pictographic}/gu)].map(m => m[0]).join(' ');")
+            .await?;
+        ensure!(stray.as_str() == Some(""), "text emoji on the page, shown as boxes without a font: {stray}");
+
+        // The snapshot: the frame with the face's picture drawn in (the grey frame itself has none of its colours).
+        browser.click("#snapshot").await?;
+        let snapshot = snapshot_file(browser, &downloads).await?;
+        let in_snapshot = picture_pixels(&snapshot);
+        ensure!(in_snapshot > PICTURE_PIXELS_MIN, "no emoji picture in the snapshot ({in_snapshot} pixels)");
+
+        // A photo: its picture in the panel and on the photo (check_photo).
+        browser.choose_photo(&photo).await?;
+        let shown = check_photo(browser, expected).await?;
+        eprintln!("snapshot: {in_snapshot} pixels of the pictures' colours; photo: {}", shown.picture_pixels);
         Ok(())
     })
     .await

@@ -4,6 +4,7 @@
 //! (webdriver.json in the repo root names Chromium and its headless switches.)
 #![cfg(target_arch = "wasm32")]
 
+use emoji_mirror_site::artwork::Pictures;
 use emoji_mirror_site::draw;
 use emoji_mirror_site::protocol::{self, Face, Request, Response, Source, Timings};
 use emoji_mirror_site::state::Report;
@@ -104,7 +105,8 @@ fn boxes_are_mirrored_over_the_mirrored_video_and_scaled_to_the_canvas() {
         height: 100,
         ..Report::default()
     };
-    draw::faces(&ctx, 200.0, 200.0, &report, true);
+    let pictures = Pictures::load().expect("pictures");
+    draw::faces(&ctx, 200.0, 200.0, &report, &pictures, true);
     // Mirrored and doubled: the box's left edge is at 200 - (10 + 20) * 2 = 140, its right edge at 180.
     assert!(
         alpha(&ctx, 140.0, 150.0) > 0,
@@ -123,8 +125,68 @@ fn boxes_are_mirrored_over_the_mirrored_video_and_scaled_to_the_canvas() {
 
     let plain = new_canvas(200, 200);
     let ctx = draw::context_2d(&plain, true).expect("2d");
-    draw::faces(&ctx, 200.0, 200.0, &report, false);
+    draw::faces(&ctx, 200.0, 200.0, &report, &pictures, false);
     assert!(alpha(&ctx, 20.0, 150.0) > 0, "unmirrored box on a photo");
+}
+
+/// Waits `ms` milliseconds (the browser's timer).
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window()
+            .expect("a window")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The RGBA pixels of a `side` x `side` square of `ctx` at (`x`, `y`).
+fn square(ctx: &web_sys::CanvasRenderingContext2d, x: f64, y: f64, side: f64) -> Vec<u8> {
+    ctx.get_image_data(x, y, side, side)
+        .expect("pixels")
+        .data()
+        .to_vec()
+}
+
+#[wasm_bindgen_test]
+async fn each_face_gets_the_picture_of_its_emotion_or_of_not_sure_above_its_box() {
+    let pictures = Pictures::load().expect("pictures");
+    for _ in 0..100 {
+        if ["disgust", "not-sure"]
+            .iter()
+            .all(|n| pictures.ready(n).is_some())
+        {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert!(pictures.ready("not-a-label").is_none());
+    // A 100x100 frame on a 200x200 canvas; the face's box spans x 50..150, y 100..180. The picture is 0.42 of the
+    // box wide (42 px), centred above it, 2 lines (2 px each) above its top edge: x 79..121, y 54..96.
+    let mut face = face(25.0, 50.0, 50.0, 40.0);
+    face.label = "disgust".into();
+    for (uncertain, name) in [(false, "disgust"), (true, "not-sure")] {
+        face.uncertain = uncertain;
+        let report = Report {
+            faces: vec![face.clone()],
+            width: 100,
+            height: 100,
+            ..Report::default()
+        };
+        let canvas = new_canvas(200, 200);
+        let ctx = draw::context_2d(&canvas, true).expect("2d");
+        draw::faces(&ctx, 200.0, 200.0, &report, &pictures, false);
+        let expected = new_canvas(200, 200);
+        let expected_ctx = draw::context_2d(&expected, true).expect("2d");
+        let picture = pictures.ready(name).expect("the picture is loaded");
+        expected_ctx
+            .draw_image_with_html_image_element_and_dw_and_dh(picture, 79.0, 54.0, 42.0, 42.0)
+            .expect("drawn");
+        assert_eq!(
+            square(&ctx, 79.0, 54.0, 42.0),
+            square(&expected_ctx, 79.0, 54.0, 42.0),
+            "the picture of {name} above the box"
+        );
+    }
 }
 
 #[wasm_bindgen_test]

@@ -20,6 +20,7 @@ use web_sys::{
 };
 use yew::UseReducerDispatcher;
 
+use crate::artwork::Pictures;
 use crate::dom::{describe, new_canvas, now_ms, Listener};
 use crate::draw;
 use crate::state::{Action, AppState, Report};
@@ -54,6 +55,7 @@ pub struct Camera {
     video: HtmlVideoElement,
     overlay: HtmlCanvasElement,
     overlay_ctx: CanvasRenderingContext2d,
+    pictures: Rc<Pictures>,
     frames: FrameLoop,
     stream: RefCell<Stream>,
     /// Run by the timer while the camera is lost.
@@ -63,12 +65,13 @@ pub struct Camera {
 }
 
 impl Camera {
-    /// The camera, off, showing on `video` with the boxes drawn on `overlay`; frames go to `client`.
+    /// The camera, off, showing on `video` with the boxes and `pictures` drawn on `overlay`; frames go to `client`.
     pub fn new(
         dispatch: UseReducerDispatcher<AppState>,
         client: Rc<WorkerClient>,
         video: HtmlVideoElement,
         overlay: HtmlCanvasElement,
+        pictures: Rc<Pictures>,
     ) -> Result<Rc<Self>, String> {
         let document = web_sys::window()
             .and_then(|w| w.document())
@@ -118,6 +121,7 @@ impl Camera {
                 video,
                 overlay,
                 overlay_ctx,
+                pictures,
                 stream: RefCell::new(Stream::Off),
                 retry: Closure::new(on(|c| c.look_again())),
                 listeners,
@@ -225,7 +229,7 @@ impl Camera {
             canvas.set_height(h as u32);
             let ctx = draw::context_2d(&canvas, false)?;
             draw::frame(&ctx, video, w, h, true)?;
-            draw::faces(&ctx, w, h, report, true);
+            draw::faces(&ctx, w, h, report, &self.pictures, true);
             draw::save_png(&canvas, "emoji-mirror-snapshot.png")
         })();
         if let Err(message) = result {
@@ -359,7 +363,7 @@ impl Camera {
         }
         self.clear_overlay();
         let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
-        draw::faces(&self.overlay_ctx, w, h, report, true);
+        draw::faces(&self.overlay_ctx, w, h, report, &self.pictures, true);
     }
 
     fn clear_overlay(&self) {

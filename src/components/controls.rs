@@ -30,12 +30,12 @@ pub fn Controls(p: &Props) -> Html {
 
     let camera_button = if running {
         let stop = p.on_stop.reform(|_: MouseEvent| ());
-        html! { <button type="button" id="stop" onclick={stop}>{ "⏹ Stop camera" }</button> }
+        html! { <button type="button" id="stop" onclick={stop}>{ "Stop camera" }</button> }
     } else {
         let on_start = p.on_start.clone();
         let active = p.active_camera.clone();
         let start = Callback::from(move |_: MouseEvent| on_start.emit(active.clone()));
-        html! { <button type="button" id="start" class="primary" disabled={busy} onclick={start}>{ "▶ Start camera" }</button> }
+        html! { <button type="button" id="start" class="primary" disabled={busy} onclick={start}>{ "Start camera" }</button> }
     };
 
     let picker = (p.cameras.len() > 1).then(|| {
@@ -77,16 +77,16 @@ pub fn Controls(p: &Props) -> Html {
             { camera_button }
             { for picker }
             if live {
-                <button type="button" id="snapshot" disabled={!running} onclick={snapshot}>{ "📸 Snapshot" }</button>
+                <button type="button" id="snapshot" disabled={!running} onclick={snapshot}>{ "Snapshot" }</button>
             } else {
-                <button type="button" id="show-live" onclick={show_live}>{ "🎥 Back to camera" }</button>
+                <button type="button" id="show-live" onclick={show_live}>{ "Back to camera" }</button>
                 <button type="button" id="download" disabled={!p.has_photo} onclick={download}>{ "⬇ Download" }</button>
             }
-            <label class="file-button" for="photo">{ "🖼 Choose a photo" }</label>
+            <label class="file-button" for="photo">{ "Choose a photo" }</label>
             <input ref={p.file_input.clone()} type="file" id="photo" accept="image/*" class="visually-hidden-input"
                 onchange={on_file} disabled={p.phase == Phase::Loading} />
             <button type="button" id="stats-toggle" aria-pressed={p.stats_visible.to_string()} aria-controls="stats"
-                onclick={toggle_stats}>{ "📊 Stats" }</button>
+                onclick={toggle_stats}>{ "Stats" }</button>
         </div>
     }
 }

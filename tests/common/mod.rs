@@ -110,6 +110,70 @@ pub fn box_pixels(image: &RgbImage) -> usize {
         .count()
 }
 
+/// The colours that make up the emoji pictures (`assets/emoji`): the three commonest opaque colours of each, with
+/// none near the box colours, so that a canvas or a snapshot with a picture drawn on it has many pixels of them (the
+/// flat areas of a picture keep their colour when it is scaled), and one with a text emoji in a font without colour,
+/// a box or the grey test frames has none.
+pub fn picture_palette() -> Vec<[u8; 3]> {
+    use emoji_pipeline::artwork;
+    let near = |a: [u8; 3], b: [u8; 3], d: u8| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= d);
+    let box_colours = [[255, 210, 63], [0, 0, 0]];
+    let mut palette = Vec::new();
+    for a in &artwork::ALL {
+        let image = artwork::image(a.name).expect("every picture decodes");
+        let mut counts = std::collections::HashMap::<[u8; 3], usize>::new();
+        for p in image.pixels().filter(|p| p[3] == 255) {
+            *counts.entry([p[0], p[1], p[2]]).or_default() += 1;
+        }
+        let mut commonest: Vec<_> = counts.into_iter().collect();
+        commonest.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        palette.extend(
+            commonest
+                .into_iter()
+                .map(|(c, _)| c)
+                .filter(|c| {
+                    box_colours
+                        .iter()
+                        .all(|b| !near(*c, *b, 2 * PICTURE_TOLERANCE))
+                })
+                .take(3),
+        );
+    }
+    palette
+}
+
+/// How far (per channel) a pixel may be from a colour of [`picture_palette`] and still count.
+const PICTURE_TOLERANCE: u8 = 8;
+
+/// How many pixels of `image` have a colour of the emoji pictures ([`picture_palette`]).
+pub fn picture_pixels(image: &RgbImage) -> usize {
+    let palette = picture_palette();
+    image
+        .pixels()
+        .filter(|p| {
+            palette.iter().any(|c| {
+                c.iter()
+                    .zip(p.0)
+                    .all(|(a, b)| a.abs_diff(b) <= PICTURE_TOLERANCE)
+            })
+        })
+        .count()
+}
+
+/// A JS function `(canvas) => count`: [`picture_pixels`] of a canvas in the page (its opaque pixels only).
+pub fn js_picture_pixels() -> String {
+    let palette = serde_json::to_string(&picture_palette()).unwrap_or_else(|_| "[]".into());
+    format!(
+        "((c) => {{ const p = {palette}, t = {PICTURE_TOLERANCE}; if (!c || !c.width || !c.height) return 0; \
+           const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; \
+           for (let i = 0; i < d.length; i += 4) {{ \
+             if (d[i + 3] >= 250 && p.some(q => Math.abs(d[i] - q[0]) <= t && Math.abs(d[i + 1] - q[1]) <= t \
+                                               && Math.abs(d[i + 2] - q[2]) <= t)) n++; \
+           }} \
+           return n; }})"
+    )
+}
+
 /// The label the native pipeline gives the largest face of `frame`, and how many faces it finds.
 pub fn native_reading(pipeline: &Pipeline, frame: &RgbImage) -> (Option<usize>, usize) {
     let analysis = pipeline.analyze(frame).expect("native analysis");
@@ -315,6 +379,26 @@ pub struct BrowserOptions {
     pub extra_args: Vec<String>,
     /// Where downloads (snapshots, annotated photos) are saved.
     pub downloads: Option<PathBuf>,
+    /// More environment for chromedriver and the Chromium it starts (e.g. [`without_colour_fonts`]).
+    pub env: Vec<(String, String)>,
+}
+
+/// The environment of a Chromium without colour fonts, as on machines without `fonts-noto-color-emoji` (CI, most
+/// headless servers): a fontconfig file in `scratch` that takes the system's fonts and rejects every colour font. Text
+/// emoji then show as monochrome glyphs or empty boxes, whatever this machine has installed.
+pub fn without_colour_fonts(scratch: &Scratch) -> Result<(String, String)> {
+    let conf = scratch.join("fonts-without-colour.conf");
+    std::fs::write(
+        &conf,
+        r#"<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <selectfont><rejectfont><pattern><patelt name="color"><bool>true</bool></patelt></pattern></rejectfont></selectfont>
+</fontconfig>
+"#,
+    )?;
+    Ok(("FONTCONFIG_FILE".into(), conf.display().to_string()))
 }
 
 /// chromedriver (killed on drop) and a WebDriver session.
@@ -335,6 +419,7 @@ impl Browser {
         let port = free_port()?;
         let mut driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -495,18 +580,83 @@ impl Browser {
     }
 }
 
-/// What the page shows in photo view: `#app[data-view]`, `#emotion`'s hooks, the big emoji, and the annotated photo
-/// canvas (`#photo-result`): its size and how many of its pixels are box-coloured.
+/// What the page shows in photo view: `#app[data-view]`, `#emotion`'s hooks, the big emoji picture, and the
+/// annotated photo canvas (`#photo-result`): its size and how many of its pixels are box-coloured or of the emoji
+/// pictures.
 #[derive(Clone, Debug, Default)]
 pub struct PhotoResult {
     pub view: String,
     pub emotion: String,
     pub faces: usize,
     pub uncertain: bool,
-    pub big_emoji: String,
+    pub big_picture: Picture,
     pub width: u32,
     pub height: u32,
     pub box_pixels: usize,
+    pub picture_pixels: usize,
+}
+
+/// An `<img>` of the page: its alt text, whether its `src` is a `data:` URL of a PNG (no request), and its width as
+/// decoded (0 while not loaded, or broken).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Picture {
+    pub alt: String,
+    pub data_url: bool,
+    pub natural_width: u32,
+}
+
+/// A JS function `(img) => ({ alt, data, w })` for [`Picture`]; `null` for no element.
+const JS_PICTURE: &str = "((i) => i && { alt: i.alt, data: i.src.startsWith('data:image/png;base64,'), w: i.naturalWidth })";
+
+impl Picture {
+    fn from_js(v: &Value) -> Option<Self> {
+        Some(Self {
+            alt: v.get("alt")?.as_str()?.to_string(),
+            data_url: v["data"].as_bool().unwrap_or(false),
+            natural_width: v["w"].as_u64().unwrap_or(0) as u32,
+        })
+    }
+}
+
+impl Browser {
+    /// The big emoji picture of `#emotion` (`None` if it is not an `<img>`), and, read at the same time from
+    /// `#emotion`'s hooks, the name of the picture it should be: the label, "not-sure" or "no-face".
+    pub async fn big_picture(&self) -> Result<(String, Option<Picture>)> {
+        let v = self
+            .js(&format!(
+                "const e = document.querySelector('#emotion').dataset; \
+                 return [e.emotion === 'none' ? 'no-face' : e.uncertain === 'true' ? 'not-sure' : e.emotion, \
+                         {JS_PICTURE}(document.querySelector('#emotion .big-emoji img'))];"
+            ))
+            .await?;
+        Ok((
+            v[0].as_str().unwrap_or_default().to_string(),
+            Picture::from_js(&v[1]),
+        ))
+    }
+
+    /// The pictures of `#emotion`'s bars, in order.
+    pub async fn bar_pictures(&self) -> Result<Vec<Picture>> {
+        let v = self
+            .js(&format!(
+                "return [...document.querySelectorAll('#emotion .bar img')].map({JS_PICTURE});"
+            ))
+            .await?;
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(Picture::from_js).collect())
+            .unwrap_or_default())
+    }
+
+    /// [`picture_pixels`] of the canvas `css`.
+    pub async fn canvas_picture_pixels(&self, css: &str) -> Result<usize> {
+        let v = self
+            .js(&format!(
+                "return {}(document.querySelector({css:?}));",
+                js_picture_pixels()
+            ))
+            .await?;
+        Ok(v.as_u64().unwrap_or(0) as usize)
+    }
 }
 
 impl Browser {
@@ -525,7 +675,9 @@ impl Browser {
              }} \
              return {{ view: document.querySelector('#app').dataset.view, emotion: e.dataset.emotion, \
                       faces: parseInt(e.dataset.faces), uncertain: e.dataset.uncertain === 'true', \
-                      big: document.querySelector('.big-emoji').textContent, w: c.width, h: c.height, n }};"
+                      big: {JS_PICTURE}(document.querySelector('#emotion .big-emoji img')), w: c.width, h: c.height, n, \
+                      pictures: {}(c) }};",
+            js_picture_pixels()
         );
         let v = self.js(&script).await?;
         let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
@@ -535,10 +687,11 @@ impl Browser {
             emotion: text("emotion"),
             faces: number("faces") as usize,
             uncertain: v["uncertain"].as_bool().unwrap_or(false),
-            big_emoji: text("big"),
+            big_picture: Picture::from_js(&v["big"]).unwrap_or_default(),
             width: number("w") as u32,
             height: number("h") as u32,
             box_pixels: number("n") as usize,
+            picture_pixels: number("pictures") as usize,
         })
     }
 }

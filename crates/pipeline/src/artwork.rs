@@ -1,55 +1,14 @@
 //! The emoji artwork, compiled in: one picture per emotion plus "not sure" and "no face" (assets/emoji: Noto Emoji,
 //! Apache-2.0, see its README), so that what [`crate::annotate`] draws shows the same faces on every machine, with or
-//! without a colour emoji font. This is the one table from a label to its picture; the files are named after the
-//! labels, and the site serves the same files under the same names.
+//! without a colour emoji font. The one table from a label to its picture is the `emoji-artwork` crate (no
+//! dependencies, so that the site's page shows the same pictures without linking this pipeline), re-exported here;
+//! this module adds the pictures decoded, for drawing.
 
 use std::sync::OnceLock;
 
 use image::{ImageFormat, RgbaImage};
 
-/// Name of the picture shown when no emotion is clearly ahead.
-pub const NOT_SURE: &str = "not-sure";
-/// Name of the picture shown when there is no face.
-pub const NO_FACE: &str = "no-face";
-
-/// One picture of assets/emoji.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Artwork {
-    /// A label of the contract, [`NOT_SURE`] or [`NO_FACE`]; the file is `<name>.png`.
-    pub name: &'static str,
-    /// The emoji it pictures (for an emotion, the contract's emoji of that label).
-    pub emoji: &'static str,
-    /// The PNG file.
-    pub png: &'static [u8],
-}
-
-macro_rules! artwork {
-    ($name:literal, $emoji:literal) => {
-        Artwork {
-            name: $name,
-            emoji: $emoji,
-            png: include_bytes!(concat!("../../../assets/emoji/", $name, ".png")),
-        }
-    };
-}
-
-/// Every picture: the seven emotions, then "not sure" and "no face".
-pub const ALL: [Artwork; 9] = [
-    artwork!("angry", "😠"),
-    artwork!("disgust", "🤢"),
-    artwork!("fear", "😨"),
-    artwork!("happy", "😄"),
-    artwork!("neutral", "😐"),
-    artwork!("sad", "😢"),
-    artwork!("surprise", "😮"),
-    artwork!("not-sure", "🤔"),
-    artwork!("no-face", "🫥"),
-];
-
-/// The picture called `name` (a label, [`NOT_SURE`] or [`NO_FACE`]).
-pub fn find(name: &str) -> Option<&'static Artwork> {
-    ALL.iter().find(|a| a.name == name)
-}
+pub use emoji_artwork::{find, Artwork, ALL, NOT_SURE, NO_FACE};
 
 /// The picture called `name`, decoded (all of them are decoded on the first call, once). `None` for an unknown name;
 /// a test checks that every compiled-in file decodes.
@@ -102,19 +61,5 @@ mod tests {
             let least = if a.name == NO_FACE { 600 } else { 2_500 };
             assert!(shown > least, "{}: {shown} pixels show", a.name);
         }
-    }
-
-    #[test]
-    fn the_assets_folder_holds_exactly_these_pictures() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/emoji");
-        let mut pngs: Vec<String> = std::fs::read_dir(dir)
-            .expect("assets/emoji")
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter_map(|n| n.strip_suffix(".png").map(str::to_string))
-            .collect();
-        pngs.sort();
-        let mut names: Vec<&str> = ALL.iter().map(|a| a.name).collect();
-        names.sort();
-        assert_eq!(pngs, names);
     }
 }
