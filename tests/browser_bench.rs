@@ -60,6 +60,42 @@ async fn throttle(browser: &Browser, rate: f64) -> Result<()> {
     Ok(())
 }
 
+/// How many new video frames per second the page's `<video>` presents (its own `requestVideoFrameCallback` loop,
+/// counted for 3 s): the most frames the page could analyse at this throttling, whatever the page and worker do.
+async fn video_frames_per_second(browser: &Browser) -> Result<f64> {
+    let script = "const done = arguments[arguments.length - 1]; const v = document.querySelector('video'); \
+                  let n = 0; const t0 = performance.now(); \
+                  const tick = () => { n++; const t = performance.now() - t0; \
+                                       if (t < 3000) v.requestVideoFrameCallback(tick); else done(n * 1000 / t); }; \
+                  v.requestVideoFrameCallback(tick);";
+    let v = browser
+        .client
+        .execute_async(script, vec![])
+        .await
+        .context("counting the video's frames")?;
+    Ok(v.as_f64().unwrap_or(0.0))
+}
+
+/// [`video_frames_per_second`] of a fresh stream of the (fake) camera in a video element of its own, stopped after.
+async fn idle_video_frames_per_second(browser: &Browser) -> Result<f64> {
+    let script = "const done = arguments[arguments.length - 1]; \
+                  navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } }).then(stream => { \
+                    const v = document.createElement('video'); v.muted = true; v.playsInline = true; \
+                    v.srcObject = stream; document.body.appendChild(v); v.play(); \
+                    let n = -1, t0 = 0; \
+                    const tick = () => { const now = performance.now(); if (n < 0) { t0 = now; } n++; \
+                      if (now - t0 < 3000) v.requestVideoFrameCallback(tick); \
+                      else { stream.getTracks().forEach(t => t.stop()); v.remove(); done(n * 1000 / (now - t0)); } }; \
+                    v.requestVideoFrameCallback(tick); \
+                  }).catch(e => done(-1));";
+    let v = browser
+        .client
+        .execute_async(script, vec![])
+        .await
+        .context("counting the camera's frames with the page idle")?;
+    Ok(v.as_f64().unwrap_or(0.0))
+}
+
 /// Per file: name, bytes, gzip bytes.
 type Sizes = Vec<(String, u64, u64)>;
 
@@ -124,6 +160,14 @@ async fn benchmark() -> Result<()> {
         let opened = Instant::now();
         open_site(browser, server).await?;
         let ready_s = opened.elapsed().as_secs_f64();
+        // What the camera alone delivers at each throttling, with the page idle: a second stream of the fake camera
+        // in a video element of its own, its frames counted while nothing is analysed.
+        let mut idle_video_fps = Vec::new();
+        for rate in THROTTLING {
+            throttle(browser, rate).await?;
+            idle_video_fps.push(json!({ "cpu_throttling": rate, "video_frames_per_second": idle_video_frames_per_second(browser).await? }));
+        }
+        throttle(browser, 1.0).await?;
         browser.click("#start").await?;
         browser.wait_state(&["running"], Duration::from_secs(20)).await?;
         let mut first = Value::Null; // the 1x samples' last: model load and first emoji
@@ -138,8 +182,10 @@ async fn benchmark() -> Result<()> {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 samples.push(stats(browser).await?);
             }
+            let video_fps = video_frames_per_second(browser).await?;
             let field = |k: &str| samples.iter().filter_map(|s| s[k].as_f64()).collect::<Vec<_>>();
             runs.push(json!({
+                "video_frames_per_second": video_fps,
                 "cpu_throttling": rate,
                 "load_average_before": load_before,
                 "load_average_after": load_average(),
@@ -170,6 +216,7 @@ async fn benchmark() -> Result<()> {
             "model_load_ms": first["model_load_ms"],
             "first_emoji_ms_after_camera_start": first["first_emoji_ms"],
             "runs": runs,
+            "camera_alone": idle_video_fps,
             "dist_bytes": raw,
             "dist_gzip_bytes": gz,
             "dist_files_gzip": files.iter().map(|(n, r, g)| json!({"file": n, "bytes": r, "gzip": g})).collect::<Vec<_>>(),
