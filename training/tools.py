@@ -9,6 +9,7 @@ int8 forms in the Rust evaluator. Run from the repository root with the venv's p
     python training/tools.py speed                                                     # images/s, variants
     python training/tools.py campaign --minutes 150                                   # continue the CPU campaign
     python training/tools.py campaign --save                                          # its state into the repo
+    python training/tools.py campaign --extract ema --to ema.pt                       # its newest EMA, to export
     python training/tools.py compare fp32=models/emotion_fp32.onnx int8=models/emotion_int8.onnx --bin target/release/emoji-mirror
 """
 
@@ -68,6 +69,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     s.add_argument("--run", default=str(D.cache_dir() / "campaign" / "run"), help="where it trains (the cache)")
     s.add_argument("--data", help="the data of a new campaign (default: the preset's)")
     s.add_argument("--save", action="store_true", help="only copy the run's state into --state (for a commit)")
+    s.add_argument("--extract", choices=["model", "ema"],
+                   help="only write the newest weights (the model's, or their moving average) as a checkpoint for "
+                        "export/evaluate, to --to")
+    s.add_argument("--to", help="where --extract writes (default: <run>/<model|ema>_latest.pt)")
     s = sub.add_parser("compare", help="ONNX files in the Rust evaluator and bench")
     s.add_argument("models", nargs="+", help="NAME=PATH.onnx pairs (or plain paths)")
     s.add_argument("--bin", default=os.environ.get("EMOJI_MIRROR_BIN"), help="the emoji-mirror CLI ($EMOJI_MIRROR_BIN)")
@@ -110,6 +115,10 @@ def campaign(a: argparse.Namespace) -> None:
     state, run = resolve_path(a.state), Path(a.run)
     if a.save:
         print(f"campaign: saved the state after epoch {C.save(run, state)} to {state}")
+        return
+    if a.extract:
+        out = Path(a.to) if a.to else run / f"{a.extract}_latest.pt"
+        print(f"campaign: wrote the {a.extract} weights after epoch {C.extract(state, run, a.extract, out)} to {out}")
         return
     where = C.prepare(state, run)
     budget = ["--max-minutes", str(a.minutes), "--no-progress"]

@@ -8,7 +8,9 @@ A session's processes end with it and the next session may be on a new machine, 
   with history.csv and config.json. A new machine continues from it where the schedule stands; only AdamW's
   moments start again from zero (bias-corrected, they rebuild within the first few hundred of ~220 steps/epoch).
 
-`prepare` puts the newer of the two in the run folder; `save` writes the run's state into the repository.
+`prepare` puts the newer of the two in the run folder; `save` writes the run's state into the repository;
+`extract` writes the newest weights (the model's or their moving average) as a checkpoint that `tools.py export`
+and `evaluate` read, so that any machine can export the campaign's model from the committed state alone.
 """
 
 from __future__ import annotations
@@ -83,4 +85,29 @@ def save(run: Path, state: Path) -> int:
     config = portable_config(json.loads((run / "config.json").read_text()))
     _atomic_write(state / "config.json", lambda p: p.write_text(json.dumps(config, indent=2) + "\n"))
     (state / CHECKPOINT).unlink(missing_ok=True)  # the heavy checkpoint of earlier versions
+    return int(ckpt["epoch"])
+
+
+def newest(state: Path, run: Path) -> Path:
+    """The checkpoint further on: the run's ckpt.pt (cache) or the committed state.pt (the run's on a tie)."""
+    if (run / CHECKPOINT).exists() and finished_epoch(run) >= finished_epoch(state):
+        return run / CHECKPOINT
+    if (state / STATE).exists():
+        return state / STATE
+    raise SystemExit(f"campaign: no checkpoint in {run} or {state}")
+
+
+def extract(state: Path, run: Path, which: str, out: Path) -> int:
+    """The newest checkpoint's `which` weights ('model' or 'ema'), in float32, written to out as a checkpoint like
+    train.py's best.pt (model, config, epoch); returns its epoch."""
+    source = newest(state, run)
+    ckpt = torch.load(source, map_location="cpu", weights_only=False)
+    weights = ckpt.get(which)
+    if weights is None:
+        raise SystemExit(f"campaign: {source} has no '{which}' weights (was the run started with --ema?)")
+    weights = {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    extracted = {"model": weights, "config": portable_config(ckpt["config"]), "epoch": ckpt["epoch"],
+                 "weights": which, "source": str(source)}
+    _atomic_write(out, lambda p: torch.save(extracted, p))
     return int(ckpt["epoch"])

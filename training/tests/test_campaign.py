@@ -55,3 +55,35 @@ def test_campaign_continues_on_the_same_machine_exactly_and_on_a_new_one_from_th
 def test_campaign_save_without_a_run_says_so(tmp_path):
     p = run_tool(["campaign", "--save", "--state", tmp_path / "s", "--run", tmp_path / "nothing"], check=False)
     assert p.returncode != 0 and "no checkpoint" in p.stderr
+
+
+def test_extract_writes_the_newest_weights_in_float_for_export(tmp_path):
+    from emoji_train import campaign as C
+    from emoji_train.models import build_model, load_checkpoint_model
+
+    state, run = tmp_path / "state", tmp_path / "run"
+    state.mkdir()
+    model, ema = build_model("alexnet-48", 7, 0.3).state_dict(), build_model("alexnet-48", 7, 0.3).state_dict()
+    config = {"arch": "alexnet-48", "dropout": 0.3, "contract": "models/preprocess.json", "out": "/somewhere"}
+    light = {"model": {k: v.half() if v.is_floating_point() else v for k, v in model.items()},
+             "ema": {k: v.half() if v.is_floating_point() else v for k, v in ema.items()},
+             "epoch": 7, "config": config, "optimizer": {"state": {}, "param_groups": []}}
+    torch.save(light, state / "state.pt")
+
+    # a new machine: only the committed state; its EMA comes out in float32 and loads as a model
+    out = tmp_path / "ema.pt"
+    p = run_tool(["campaign", "--state", state, "--run", run, "--extract", "ema", "--to", out])
+    assert "wrote the ema weights after epoch 7" in p.stdout
+    net, ck = load_checkpoint_model(out)
+    assert ck["epoch"] == 7 and ck["weights"] == "ema" and "out" not in ck["config"]
+    got = net.state_dict()
+    assert all(got[k].dtype == torch.float32 and torch.equal(got[k], ema[k].half().float())
+               for k in ema if ema[k].is_floating_point())
+
+    # the cache further on wins; a checkpoint without an EMA says so
+    run.mkdir()
+    torch.save(dict(light, epoch=9, ema=None), run / "ckpt.pt")
+    assert C.newest(state, run) == run / "ckpt.pt"
+    p = run_tool(["campaign", "--state", state, "--run", run, "--extract", "ema", "--to", out], check=False)
+    assert p.returncode != 0 and "no 'ema' weights" in p.stderr
+    assert C.extract(state, run, "model", tmp_path / "model.pt") == 9
