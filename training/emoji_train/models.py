@@ -119,7 +119,7 @@ def count_macs(model: nn.Module, input_size: int = 48) -> int:
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        model(torch.zeros(1, 1, input_size, input_size))
+        model(torch.zeros(1, 1, input_size, input_size, device=next(model.parameters()).device))  # on the GPU too
     model.train(was_training)
     for h in hooks:
         h.remove()
