@@ -315,6 +315,22 @@ fn photo_of(
     Ok((path, expected))
 }
 
+/// Browser options with the camera allowed, showing one face (`one_face_video`), and downloads saved to a folder of
+/// `scratch`, returned beside them: the setup of the tests that use the camera, a photo and the snapshot together.
+fn camera_and_downloads(scratch: &Scratch) -> Result<(BrowserOptions, std::path::PathBuf)> {
+    let camera = scratch.join("one-face.y4m");
+    one_face_video(&camera)?;
+    let downloads = scratch.join("downloads");
+    std::fs::create_dir_all(&downloads)?;
+    let options = BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some(camera),
+        downloads: Some(downloads.clone()),
+        ..Default::default()
+    };
+    Ok((options, downloads))
+}
+
 /// The `<img>` the page shows for the picture called `name`: loaded from a `data:` URL (64 px wide), its alt text
 /// saying what it shows ("happy", "not sure").
 fn picture_of(name: &str) -> Picture {
@@ -463,17 +479,8 @@ async fn snapshot_file(browser: &Browser, dir: &Path) -> Result<image::RgbImage>
 #[tokio::test(flavor = "multi_thread")]
 async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() -> Result<()> {
     let scratch = Scratch::new("use-everything");
-    let camera = scratch.join("one-face.y4m");
-    one_face_video(&camera)?;
+    let (options, downloads) = camera_and_downloads(&scratch)?;
     let (photo, expected) = photo_of(&scratch, &val_faces("surprise")[0], (220, 120, 200))?;
-    let downloads = scratch.join("downloads");
-    std::fs::create_dir_all(&downloads)?;
-    let options = BrowserOptions {
-        allow_camera: true,
-        fake_camera: Some(camera),
-        downloads: Some(downloads.clone()),
-        ..Default::default()
-    };
     on_site(options, async |browser, server| {
         open_site(browser, server).await?;
         // The service worker's first install copies the site into its cache: part of loading.
@@ -575,18 +582,9 @@ async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() ->
 #[tokio::test(flavor = "multi_thread")]
 async fn the_emoji_are_pictures_on_every_screen_even_without_an_emoji_font() -> Result<()> {
     let scratch = Scratch::new("pictures");
-    let camera = scratch.join("one-face.y4m");
-    one_face_video(&camera)?;
+    let (mut options, downloads) = camera_and_downloads(&scratch)?;
+    options.env = vec![without_colour_fonts(&scratch)?];
     let (photo, expected) = photo_of(&scratch, &val_faces("happy")[0], (200, 90, 240))?;
-    let downloads = scratch.join("downloads");
-    std::fs::create_dir_all(&downloads)?;
-    let options = BrowserOptions {
-        allow_camera: true,
-        fake_camera: Some(camera),
-        downloads: Some(downloads.clone()),
-        env: vec![without_colour_fonts(&scratch)?],
-        ..Default::default()
-    };
     on_site(options, async |browser, server| {
         open_site(browser, server).await?;
         // This Chromium draws a text emoji in the page's emoji fonts without colour: what the pictures replace.
