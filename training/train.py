@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from emoji_train import data as D  # noqa: E402
 from emoji_train.contract import DEFAULT_CONTRACT, REPO_ROOT, load_contract  # noqa: E402
 from emoji_train.evaluation import evaluate_checkpoint, evaluate_logits, predict  # noqa: E402
-from emoji_train.metrics import confusion_matrix, from_confusion  # noqa: E402
-from emoji_train.models import build_model, count_macs, count_params  # noqa: E402
+from emoji_train.metrics import from_confusion  # noqa: E402
+from emoji_train.models import build_model, count_macs, count_params, load_checkpoint_model  # noqa: E402
 from emoji_train.warmstart import model_from_onnx  # noqa: E402
 
 
@@ -81,6 +81,9 @@ class Config:
     ema: float = 0.0  # per-step decay of a moving average of the weights (0 = none): evaluated and saved beside
     max_minutes: float = 0.0  # stop after the epoch that passes this wall time and finish as usual (0 = no limit)
     channels_last: bool = True  # NHWC convolutions: ~1.2x faster on these CPUs (training/SPEED.md), same maths
+    teacher: str = ""  # distil from this checkpoint (a best.pt of any arch): its softened outputs join the loss
+    kd_alpha: float = 0.7  # with a teacher: the share of the distillation term (the rest: cross-entropy on labels)
+    kd_temperature: float = 4.0  # with a teacher: both softmaxes at this temperature (Hinton et al. 2015)
 
 
 PRESETS: dict[str, dict] = {
@@ -101,6 +104,13 @@ PRESETS: dict[str, dict] = {
     "warm-restart": dict(epochs=8, batch_size=128, optimizer="adamw", lr=1.5e-3, weight_decay=5e-2,
                          schedule="onecycle", dropout=0.3, warmup_pct=0.1, label_smoothing=0.1, aug="full", threads=2,
                          amp=False, init="models/emotion_fp32.onnx", ema=0.999),
+    # the GPU run's two stages (training/gpu_run.sh): a 16x bigger teacher, then the shipped net distilled from it;
+    # each has a time budget as a safety net
+    "gpu-teacher": dict(arch="vgg-48", epochs=50, ema=0.999, max_minutes=3.3),
+    "gpu-student": dict(epochs=80, ema=0.999, kd_alpha=0.7, kd_temperature=4.0, max_minutes=3.8),
+    # a fine-tune of the shipped float weights for the camera's crops (the GPU's third call, 2026-12-04)
+    "gpu-camera": dict(init="models/emotion_fp32.onnx", aug="camera", epochs=50, lr=0.005, warmup_pct=0.1,
+                       dropout=0.3, ema=0.999, max_minutes=3.0),
     # seconds, for tests
     "tiny": dict(epochs=2, batch_size=32, optimizer="adamw", lr=3e-3, weight_decay=1e-4, schedule="onecycle",
                  aug="full", threads=1, limit_train=320, limit_val=160, progress=False),
@@ -111,6 +121,8 @@ AUGS = {
     "medium": D.AugConfig(flip=0.5, rotate_deg=10.0, shift=0.08, scale=(0.9, 1.1), noise=0.0, erase=0.1),
     "light": D.AugConfig(flip=0.5, rotate_deg=0.0, shift=0.0, scale=(1.0, 1.0)),
     "none": D.AugConfig(flip=0.0, rotate_deg=0.0, shift=0.0, scale=(1.0, 1.0)),
+    # what a webcam frame's detector crop varies beyond FER's own crops: framing (scale, place, tilt) and softness
+    "camera": D.AugConfig(flip=0.5, rotate_deg=15.0, shift=0.12, scale=(0.85, 1.2), noise=0.05, erase=0.25, blur=0.3),
 }
 
 HISTORY_FIELDS = ["epoch", "train_loss", "train_acc", "train_precision", "train_recall", "train_f1",
@@ -249,6 +261,30 @@ def load_data(cfg: Config, contract, rank: int):
         "train": train.report, "val": val.report}
 
 
+def load_teacher(cfg: Config, device: torch.device, memory_format, master: bool) -> nn.Module | None:
+    """The frozen teacher of --teacher (eval mode: its dropout off, its batch-norm statistics fixed), or None."""
+    if not cfg.teacher:
+        return None
+    path = resolve_path(cfg.teacher)
+    if not path.exists():
+        raise SystemExit(f"--teacher: no checkpoint at {path}")
+    teacher, ck = load_checkpoint_model(path)
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    if master:
+        print(f"distilling from {cfg.teacher} ({ck['config']['arch']}, epoch {ck['epoch']}, PublicTest (val) acc "
+              f"{ck['metrics']['accuracy']:.4f}): loss = {1 - cfg.kd_alpha:g} x cross-entropy + {cfg.kd_alpha:g} x "
+              f"T^2 KL at T={cfg.kd_temperature:g}")
+    return teacher.to(device).to(memory_format=memory_format)
+
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Hinton's soft-target term: KL(teacher || student) of the tempered softmaxes, scaled by T^2."""
+    t = temperature
+    return F.kl_div(F.log_softmax(student.float() / t, 1), F.log_softmax(teacher.detach().float() / t, 1),
+                    reduction="batchmean", log_target=True) * t * t
+
+
 # ----------------------------------------------------------------------------- train
 def train(cfg: Config, resume: bool) -> dict:
     rank, world, device = ddp_setup(cfg)
@@ -284,6 +320,8 @@ def train(cfg: Config, resume: bool) -> dict:
                   f"macro-F1 {va0['macro_f1']:.4f}")
     else:
         model = build_model(cfg.arch, contract.num_classes, cfg.dropout).to(device)
+    if device.type == "cuda":  # 28,709 faces are 265 MB: on the GPU once, not one batch copy a step
+        xtr, ytr = xtr.to(device), ytr.to(device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     ema = EmaWeights(model, cfg.ema) if cfg.ema > 0 else None
@@ -302,6 +340,7 @@ def train(cfg: Config, resume: bool) -> dict:
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     crit = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    teacher = load_teacher(cfg, device, memory_format, master)
     aug = AUGS[cfg.aug]
 
     start, best, best_ema = 1, {"val_acc": -1.0, "epoch": 0}, {"val_acc": -1.0, "epoch": 0}
@@ -333,10 +372,10 @@ def train(cfg: Config, resume: bool) -> dict:
         sampler.set_epoch(epoch)
         torch.manual_seed(cfg.seed * 1000 + epoch * 10 + rank)  # dropout
         gen = torch.Generator().manual_seed(cfg.seed * 7919 + epoch * 104729 + rank)
-        order = torch.tensor(list(sampler), dtype=torch.long)
+        order = torch.tensor(list(sampler), dtype=torch.long).to(xtr.device)
         ddp_model.train()
-        loss_sum = torch.zeros(2, dtype=torch.float64)
-        cm = torch.zeros(contract.num_classes, contract.num_classes, dtype=torch.long)
+        loss_sum = torch.zeros(2, dtype=torch.float64, device=device)
+        cm = torch.zeros(contract.num_classes * contract.num_classes, dtype=torch.long, device=device)
         bar = None
         if master and cfg.progress:
             from tqdm import tqdm
@@ -351,6 +390,9 @@ def train(cfg: Config, resume: bool) -> dict:
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 logits = ddp_model(xb)
                 loss = crit(logits, yb)
+                if teacher is not None:
+                    loss = (1 - cfg.kd_alpha) * loss + cfg.kd_alpha * distillation_loss(
+                        logits, teacher(xb), cfg.kd_temperature)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
@@ -358,17 +400,17 @@ def train(cfg: Config, resume: bool) -> dict:
             sched.step()
             if ema is not None:
                 ema.update(model)
-            loss_sum += torch.tensor([loss.item() * len(yb), len(yb)], dtype=torch.float64)
-            cm += torch.from_numpy(confusion_matrix(yb.cpu().numpy(), logits.argmax(1).cpu().numpy(),
-                                                    contract.num_classes))
+            loss_sum[0] += loss.detach().double() * len(yb)
+            loss_sum[1] += len(yb)
+            cm += torch.bincount(yb * contract.num_classes + logits.argmax(1), minlength=cm.numel())
             if bar is not None:
                 bar.update(1)
                 if b % 20 == 0:
-                    bar.set_postfix(loss=f"{loss_sum[0] / loss_sum[1]:.3f}", lr=f"{sched.get_last_lr()[0]:.2e}")
+                    bar.set_postfix(loss=f"{(loss_sum[0] / loss_sum[1]).item():.3f}", lr=f"{sched.get_last_lr()[0]:.2e}")
         if bar is not None:
             bar.close()
-        loss_sum, cm = all_sum(loss_sum, world), all_sum(cm, world)
-        tr = from_confusion(cm.numpy())
+        loss_sum, cm = all_sum(loss_sum, world).cpu(), all_sum(cm, world).cpu()
+        tr = from_confusion(cm.view(contract.num_classes, contract.num_classes).numpy())
 
         if master:
             va = evaluate_logits(predict(model, xva, device), yva, contract.num_classes)

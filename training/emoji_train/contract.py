@@ -32,6 +32,7 @@ class Contract:
     std: float
     input_name: str
     output_name: str
+    test_time_flip: bool = False  # the pipeline averages the probabilities of a face and its mirror image
 
     @property
     def num_classes(self) -> int:
@@ -119,4 +120,5 @@ def load_contract(path: str | Path = DEFAULT_CONTRACT) -> Contract:
         std=float(c["std"]),
         input_name=c.get("model_input_name", "input"),
         output_name=c.get("model_output_name", "logits"),
+        test_time_flip=bool(c.get("test_time_flip", False)),
     )

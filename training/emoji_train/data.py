@@ -302,10 +302,24 @@ class AugConfig:
     scale: tuple[float, float] = (0.9, 1.1)  # resized crop: zoom factor range
     noise: float = 0.0  # gaussian noise std (normalised units), applied to half the batch
     erase: float = 0.0  # probability of random erasing (one rectangle, 2–20% of the area)
+    blur: float = 0.0  # probability of a Gaussian blur, σ uniform in 0.4–1.5 px: a face from a soft or small camera image
 
     @property
     def geometric(self) -> bool:
         return self.rotate_deg > 0 or self.shift > 0 or self.scale != (1.0, 1.0)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, radius: int = 4) -> torch.Tensor:
+    """Each image of [N, 1, S, S] blurred with its own σ (pixels; 0 leaves it unchanged): one separable grouped conv."""
+    n = x.shape[0]
+    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    s = sigma.to(x.dtype).clamp_min(1e-3)[:, None]
+    k = torch.exp(-0.5 * (t[None, :] / s) ** 2)
+    k = k / k.sum(1, keepdim=True)  # σ → 0 gives the identity kernel
+    y = F.pad(x.reshape(1, n, *x.shape[2:]), (radius, radius, radius, radius), mode="replicate")
+    y = F.conv2d(y, k.view(n, 1, 1, -1), groups=n)
+    y = F.conv2d(y, k.view(n, 1, -1, 1), groups=n)
+    return y.reshape(x.shape)
 
 
 def augment(x: torch.Tensor, cfg: AugConfig, gen: torch.Generator) -> torch.Tensor:
@@ -330,6 +344,8 @@ def augment(x: torch.Tensor, cfg: AugConfig, gen: torch.Generator) -> torch.Tens
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     elif cfg.flip > 0:
         x = torch.where((flip < 0).view(n, 1, 1, 1), x.flip(-1), x)
+    if cfg.blur > 0:
+        x = gaussian_blur(x, torch.where(u(n) < cfg.blur, 0.4 + u(n) * 1.1, torch.zeros(n, device=dev)))
     if cfg.noise > 0:
         sel = (u(n) < 0.5).float().view(n, 1, 1, 1)
         x = x + sel * cfg.noise * torch.randn(x.shape, generator=gen).to(dev)

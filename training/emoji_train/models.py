@@ -5,8 +5,10 @@ alexnet-48   the shipped configuration at FER's native 48x48: 3x3 kernels, strid
 alexnet-227  faithful to the original AlexNet setup (Krizhevsky et al. 2012): the 48x48 face is upscaled to 227x227
              inside the model, 11x11/4, 5x5, 3x3x3 convs, 3 overlapping max-pools, 4096-4096 FC, dropout 0.5.
              Kept for comparison (~0.7 G MACs); not the shipped net.
+vgg-48       a teacher, never shipped: VGG-style pairs of 3x3 convs (64-128-256-512, ~0.46 G MACs, 16x the shipped
+             net) whose softened outputs the shipped alexnet-48 learns from (`--teacher`, training on a GPU).
 
-Both take the contract's input [N, 1, 48, 48] and return raw logits [N, num_classes].
+All take the contract's input [N, 1, 48, 48] and return raw logits [N, num_classes].
 """
 
 from __future__ import annotations
@@ -68,7 +70,27 @@ class AlexNet227(nn.Module):
         return self.classifier(self.features(x))
 
 
-ARCHS = {"alexnet-48": AlexNet48, "alexnet-227": AlexNet227}
+class Vgg48(nn.Module):
+    """Four stages of two 3x3 conv-BN-ReLU and a max-pool (48 → 3), then two fully-connected layers."""
+
+    def __init__(self, num_classes: int = 7, widths=(64, 128, 256, 512), dropout: float = 0.5):
+        super().__init__()
+        layers, cin = [], 1
+        for w in widths:
+            layers += [conv_bn(cin, w), conv_bn(w, w), nn.MaxPool2d(2)]
+            cin = w
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout), nn.Linear(cin * 3 * 3, 1024), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(1024, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+ARCHS = {"alexnet-48": AlexNet48, "alexnet-227": AlexNet227, "vgg-48": Vgg48}
 
 
 def build_model(arch: str, num_classes: int, dropout: float = 0.5) -> nn.Module:

@@ -1,13 +1,16 @@
 """Dataset readers: class-folder spellings, the Kaggle CSV label order, unreadable / wrong-size / unknown entries."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from conftest import REPO
 from emoji_train import data as D
+from emoji_train.contract import load_contract
 
 SPELLINGS = {"anger": "angry", "disgusted": "disgust", "fearful": "fear", "happiness": "happy",
              "sadness": "sad", "surprised": "surprise", "neutral": "neutral"}
@@ -128,3 +131,21 @@ def test_jpeg_pack_decodes_to_the_same_pixels(tiny_fer, tmp_path, contract):
     for split in ("train", "val"):
         a, b = D.load_split(tiny_fer, split, contract, use_cache=False), D.load_split(packed, split, contract)
         assert np.array_equal(a.images, b.images) and np.array_equal(a.labels, b.labels)
+
+
+def test_the_contract_reads_test_time_flip(tmp_path, contract):
+    """The shipped contract's test-time flip is what Python reads (the Rust side reads the same file)."""
+    shipped = json.loads((REPO / "models" / "preprocess.json").read_text())
+    assert contract.test_time_flip == shipped.get("test_time_flip", False)
+    off = dict(shipped, test_time_flip=False)
+    (tmp_path / "c.json").write_text(json.dumps(off))
+    assert load_contract(tmp_path / "c.json").test_time_flip is False
+
+
+def test_gaussian_blur_keeps_sharp_images_and_softens_the_others():
+    x = torch.randn(3, 1, 48, 48)
+    y = D.gaussian_blur(x, torch.tensor([0.0, 0.6, 1.5]))
+    assert torch.equal(y[0], x[0])  # σ 0: the identity
+    assert y[1].std() < x[1].std() and y[2].std() < y[1].std()  # more σ, less pixel noise
+    flat = torch.full((1, 1, 48, 48), 0.3)
+    assert torch.allclose(D.gaussian_blur(flat, torch.tensor([1.5])), flat)  # a normalised kernel, replicated borders

@@ -6,9 +6,11 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+import torch
 from PIL import Image
 
 from conftest import run_tool, run_train
+from emoji_train import posthoc as P
 from emoji_train.export import OPSET
 
 
@@ -54,6 +56,10 @@ def test_parity_files_rebuild_from_the_pngs(exported, contract):
         assert float(x.astype(np.float64).sum()) == pytest.approx(case["input_sum"], abs=1e-3)
         logits = s.run(None, {contract.input_name: x})[0][0]
         assert np.abs(logits - np.array(case["logits"])).max() < doc["tolerance"]["logits_abs"]
+        # test-time flip as the posthoc table and the Rust pipeline compute it, from the mirrored PNG
+        mirrored = s.run(None, {contract.input_name: contract.to_input(grey[None, :, ::-1].copy())})[0]
+        flip_p = P.scores(torch.from_numpy(logits[None]), torch.from_numpy(mirrored), np.zeros(len(logits)), 0.0)[0]
+        assert np.abs(flip_p - np.array(case["flip_probabilities"])).max() < doc["tolerance"]["probabilities_abs"]
     flat = next(c for c in doc["cases"] if c["image"] == "emotion_flat.png")
     assert len(set(flat["preprocessed_u8"])) == 1  # all-equal image left unchanged by equalisation
 

@@ -96,3 +96,24 @@ def test_ddp_two_gloo_processes(tiny_fer, tmp_path):
     assert (out / "best.pt").exists() and (out / "eval_val.json").exists()
     assert not list(out.glob("*.tmp")), "a temporary file was left behind"
     assert time.time() - t < 300
+
+
+def test_distillation_term_is_zero_only_when_the_student_matches_the_teacher():
+    sys.path.insert(0, str(TRAINING))
+    from train import distillation_loss
+
+    teacher = torch.tensor([[2.0, 0.5, -1.0], [0.0, 3.0, 1.0]])
+    assert distillation_loss(teacher.clone(), teacher, 4.0).item() == pytest.approx(0.0, abs=1e-6)
+    student = torch.zeros(2, 3, requires_grad=True)
+    loss = distillation_loss(student, teacher, 4.0)
+    assert loss.item() > 0
+    loss.backward()
+    # a gradient step moves the student's logits towards the teacher's ranking
+    assert (student.grad[0].argmin() == 0) and (student.grad[1].argmin() == 1)
+
+
+def test_a_missing_teacher_is_refused_before_training(tiny_fer, tmp_path):
+    p = subprocess.run([sys.executable, str(TRAINING / "train.py"), "--preset", "tiny", "--data", str(tiny_fer),
+                        "--out", str(tmp_path / "run"), "--teacher", str(tmp_path / "none.pt")],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0 and "--teacher: no checkpoint at" in p.stderr
