@@ -34,12 +34,13 @@ def test_gpu_run_script_says_what_is_missing(tmp_path):
     assert p.returncode == 2 and "pack --jpeg" in p.stderr
 
 
-def test_gpu_finetune_script_brings_back_two_runs_from_the_shipped_weights(tiny_fer, tmp_path, contract):
+def test_gpu_finetune_recipe_brings_back_two_runs_from_the_shipped_weights(tiny_fer, tmp_path, contract):
     pack = tmp_path / "fer-jpeg.npz"
     D.pack_jpeg(tiny_fer, pack, contract)
     out = tmp_path / "out"
-    env = dict(os.environ, OUT=str(out), PRESET="tiny", DATA=str(pack), OMP_NUM_THREADS="1", PYTHON=sys.executable)
-    p = subprocess.run(["bash", str(TRAINING / "gpu_finetune.sh"), "--epochs", "1"], cwd=REPO, env=env,
+    env = dict(os.environ, OUT=str(out), RECIPE="finetune", PRESET="tiny", DATA=str(pack), OMP_NUM_THREADS="1",
+               PYTHON=sys.executable)
+    p = subprocess.run(["bash", str(TRAINING / "gpu_run.sh"), "--epochs", "1"], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     assert sorted(f.name for f in out.iterdir()) == [
