@@ -25,17 +25,20 @@ pub struct EmotionModel {
     /// (models/preprocess.json) does not: to measure what the flip gives and costs.
     #[arg(long)]
     pub test_time_flip: bool,
+    /// Classify each face alone, without its mirror image, even where the contract flips.
+    #[arg(long, conflicts_with = "test_time_flip")]
+    pub no_test_time_flip: bool,
 }
 
 impl EmotionModel {
     /// The shipped pipeline with this emotion model (the contract's flip, or on when asked).
     pub fn load(&self) -> Result<Pipeline> {
         let pipeline = Pipeline::shipped().context("loading the shipped models")?;
-        if self.model.is_none() && !self.test_time_flip {
+        if self.model.is_none() && self.flip() == pipeline.contract().test_time_flip {
             return Ok(pipeline);
         }
         let mut contract = pipeline.contract().clone();
-        contract.test_time_flip |= self.test_time_flip;
+        contract.test_time_flip = self.flip();
         let bytes = self.bytes()?;
         let classifier = EmotionClassifier::from_bytes(&bytes, &contract)
             .with_context(|| format!("loading {}", self.name()))?;
@@ -52,14 +55,18 @@ impl EmotionModel {
         }
     }
 
+    /// Whether each face is read with its mirror: the contract's choice unless a flag overrides it.
+    pub fn flip(&self) -> bool {
+        (Contract::shipped().test_time_flip || self.test_time_flip) && !self.no_test_time_flip
+    }
+
     /// Human name of the model in use, and whether it is read with its mirror.
     pub fn name(&self) -> String {
         let model = match &self.model {
             None => "shipped (models/emotion_int8.nnef.tar)".into(),
             Some(p) => p.display().to_string(),
         };
-        let shipped_flip = Contract::shipped().test_time_flip;
-        if self.test_time_flip || shipped_flip {
+        if self.flip() {
             model + ", test-time flip"
         } else {
             model

@@ -149,12 +149,18 @@ fn crops_json(args: &[&str]) -> serde_json::Value {
     evaluate_json(&[&["--every", "25"], args].concat())
 }
 
-/// `--test-time-flip` reads each face with its mirror: it says so, scores the same faces, and reads some of them
-/// differently (the lever's figures in models/MODEL_CARD.md come from this option).
+/// The shipped contract reads each face with its mirror (test-time flip), `--no-test-time-flip` without it: each
+/// says so, scores the same faces, and reads some of them differently (the lever's figures in
+/// models/MODEL_CARD.md come from these options); `--test-time-flip` is the contract's own reading.
 #[test]
 fn test_time_flip_is_measured_on_the_same_faces() {
-    let plain = crops_json(&[]);
-    let flip = crops_json(&["--test-time-flip"]);
+    let plain = crops_json(&["--no-test-time-flip"]);
+    let flip = crops_json(&[]);
+    let asked = crops_json(&["--test-time-flip"]);
+    assert_eq!(
+        (&flip["model"], &flip["confusion"]),
+        (&asked["model"], &asked["confusion"])
+    );
     assert!(
         !plain["model"].as_str().unwrap().contains("flip"),
         "{}",

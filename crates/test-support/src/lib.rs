@@ -6,9 +6,19 @@ use std::path::{Path, PathBuf};
 
 use image::GrayImage;
 
-/// The repository's root folder.
+/// The repository's root folder: the nearest folder holding `models/preprocess.json` above the running test's
+/// package (cargo sets `CARGO_MANIFEST_DIR` when it runs a test), else above this crate as it was compiled. Found at
+/// run time because a build cache shared by two checkouts keeps the path of the checkout that compiled this crate.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .and_then(|dir| {
+            dir.ancestors()
+                .find(|d| d.join("models/preprocess.json").is_file())
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or(compiled)
 }
 
 /// The repository's models/ folder (what ships, the ONNX exports, the parity files).

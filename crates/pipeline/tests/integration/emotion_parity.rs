@@ -148,3 +148,35 @@ fn classify_gives_the_same_probabilities_one_by_one_and_in_a_batch() {
         assert!(c.classify(&[]).expect("empty batch").is_empty());
     }
 }
+
+/// Test-time flip is computed the same way on both sides: the classifier with the contract's flip on gives, for
+/// each parity image, the probabilities that training/ computed in PyTorch (the mean of the softmax of the face
+/// and of its mirror image).
+#[test]
+fn test_time_flip_matches_training() {
+    let p = parity();
+    let contract = Contract {
+        test_time_flip: true,
+        ..Contract::shipped().clone()
+    };
+    let classifier =
+        EmotionClassifier::from_bytes(&common::model_bytes("emotion_fp32.onnx"), &contract)
+            .expect("model loads");
+    let tol = num(&p["tolerance"]["probabilities_abs"]) as f32;
+    for case in p["cases"].as_array().unwrap() {
+        let name = case["image"].as_str().unwrap();
+        let face = common::aligned(&common::model_bytes(&format!("parity/{name}")));
+        let got = classifier
+            .classify(std::slice::from_ref(&face))
+            .expect("classifies");
+        let want: Vec<f32> = case["flip_probabilities"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: no flip_probabilities (re-run tools.py export)"))
+            .iter()
+            .map(|v| num(v) as f32)
+            .collect();
+        for (k, (g, w)) in got[0].iter().zip(&want).enumerate() {
+            assert!((g - w).abs() <= tol, "{name}: class {k}: {g} vs {w}");
+        }
+    }
+}

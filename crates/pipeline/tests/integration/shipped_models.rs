@@ -94,7 +94,10 @@ fn the_shipped_pipeline_loads_from_the_archives() {
 /// of what the classifier without the flip gives for the two.
 #[test]
 fn test_time_flip_averages_a_face_and_its_mirror() {
-    let plain_contract = Contract::shipped().clone();
+    let plain_contract = Contract {
+        test_time_flip: false,
+        ..Contract::shipped().clone()
+    };
     let flip_contract = Contract {
         test_time_flip: true,
         ..plain_contract.clone()
