@@ -60,6 +60,11 @@ def plot_curves(history_csv: Path, out: Path, title: str = "") -> Path:
     ax.set_xlabel("epoch")
     ax.grid(alpha=0.3)
     fig.suptitle(title or str(history_csv))
+    return _save(plt, fig, out)
+
+
+def _save(plt, fig, out: Path) -> Path:
+    """Lays out, writes and closes a figure (matplotlib keeps every open figure in memory)."""
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -81,10 +86,7 @@ def plot_confusion(labels: list[str], cm: np.ndarray, out: Path, title: str) -> 
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=9)
     fig.colorbar(im, fraction=0.046)
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def plot_per_class(labels: list[str], cm: np.ndarray, out: Path, title: str) -> Path:
@@ -100,10 +102,7 @@ def plot_per_class(labels: list[str], cm: np.ndarray, out: Path, title: str) -> 
     ax.set_ylabel("accuracy (recall), %")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def redraw(history: Path | None, evaluation: Path | None, out_dir: Path, prefix: str = "") -> list[Path]:

@@ -6,6 +6,8 @@
 //!
 //!     cargo run --release -p emoji-mirror-cli --example measure_crop -- ../shared/data/fer2013 [every] [model.onnx]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -28,12 +30,7 @@ struct Case {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let data = PathBuf::from(
-        args.get(1)
-            .map(String::as_str)
-            .unwrap_or("../shared/data/fer2013"),
-    );
-    let every: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(5);
+    let (data, every) = common::data_and_every(&args, 5)?;
     let mut pipeline = Pipeline::shipped()?;
     if let Some(m) = args.get(3) {
         let bytes = std::fs::read(m).with_context(|| format!("reading {m}"))?;

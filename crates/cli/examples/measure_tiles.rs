@@ -5,7 +5,7 @@
 //!
 //!     cargo run --release -p emoji-mirror-cli --example measure_tiles -- ../shared/data/fer2013 [every]
 
-use std::path::PathBuf;
+mod common;
 
 use anyhow::Result;
 use emoji_pipeline::synth::{camera_frame, Scene};
@@ -15,12 +15,7 @@ use emoji_pipeline::{
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let data = PathBuf::from(
-        args.get(1)
-            .map(String::as_str)
-            .unwrap_or("../shared/data/fer2013"),
-    );
-    let every: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let (data, every) = common::data_and_every(&args, 10)?;
     let pipeline = Pipeline::shipped()?;
     // The whole 128x128 frame is one network input: no tiles.
     let mut cfg = DetectorConfig {
