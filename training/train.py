@@ -108,7 +108,8 @@ PRESETS: dict[str, dict] = {
     # each has a time budget as a safety net
     "gpu-teacher": dict(arch="vgg-48", epochs=50, ema=0.999, max_minutes=3.3),
     "gpu-student": dict(epochs=80, ema=0.999, kd_alpha=0.7, kd_temperature=4.0, max_minutes=3.8),
-    # a fine-tune of the shipped float weights for the camera's crops (the GPU's third call, 2026-12-04)
+    # a fine-tune of the shipped float weights for the camera's crops (RECIPE=finetune; not yet run on a GPU: the
+    # call was refused on 2026-12-04, its camera half ran on the CPU as a 10-epoch campaign fine-tune)
     "gpu-camera": dict(init="models/emotion_fp32.onnx", aug="camera", epochs=50, lr=0.005, warmup_pct=0.1,
                        dropout=0.3, ema=0.999, max_minutes=3.0),
     # seconds, for tests
