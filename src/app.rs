@@ -22,59 +22,57 @@ pub fn App() -> Html {
         photo.clone(),
     );
 
-    // Every control is a thin callback into the engine or the reducer.
-    let with_engine = |f: fn(&crate::engine::Engine)| {
-        let engine = engine.clone();
-        Callback::from(move |()| {
-            if let Some(e) = &engine {
-                f(e);
-            }
-        })
-    };
-    let on_start = {
-        let engine = engine.clone();
-        Callback::from(move |device: Option<String>| {
-            if let Some(e) = &engine {
-                e.start_camera(device);
-            }
-        })
-    };
-    let on_photo = {
-        let engine = engine.clone();
-        Callback::from(move |file: web_sys::File| {
-            if let Some(e) = &engine {
-                e.analyse_photo(file);
-            }
-        })
-    };
-    let open_photo_chooser = {
-        let file_input = file_input.clone();
-        Callback::from(move |()| {
-            if let Some(input) = file_input.cast::<HtmlInputElement>() {
-                input.click();
-            }
-        })
-    };
-    let on_snapshot = {
-        let engine = engine.clone();
-        let live = state.live.clone();
-        Callback::from(move |()| {
-            if let Some(e) = &engine {
-                e.snapshot(&live);
-            }
-        })
-    };
-    let on_toggle_stats = {
-        let dispatch = state.dispatcher();
-        Callback::from(move |()| dispatch.dispatch(Action::ToggleStats))
-    };
-    let retry = {
-        let on_start = on_start.clone();
-        let active = state.active_camera.clone();
-        Callback::from(move |()| on_start.emit(active.clone()))
-    };
+    // Every control is a thin callback into the engine or the reducer, made once per engine (`use_callback`): the
+    // props of the controls then stay equal from frame to frame, and yew skips them when a live frame re-renders
+    // the page.
+    let on_start = use_callback(engine.clone(), |device: Option<String>, engine| {
+        if let Some(e) = engine {
+            e.start_camera(device);
+        }
+    });
+    let on_stop = use_callback(engine.clone(), |(), engine| {
+        if let Some(e) = engine {
+            e.stop_camera();
+        }
+    });
+    let on_snapshot = use_callback(engine.clone(), |(), engine| {
+        if let Some(e) = engine {
+            e.snapshot();
+        }
+    });
+    let on_photo = use_callback(engine.clone(), |file: web_sys::File, engine| {
+        if let Some(e) = engine {
+            e.analyse_photo(file);
+        }
+    });
+    let on_download = use_callback(engine.clone(), |(), engine| {
+        if let Some(e) = engine {
+            e.download_photo();
+        }
+    });
+    let on_show_live = use_callback(engine.clone(), |(), engine| {
+        if let Some(e) = engine {
+            e.show_live();
+        }
+    });
+    let open_photo_chooser = use_callback(file_input.clone(), |(), file_input| {
+        if let Some(input) = file_input.cast::<HtmlInputElement>() {
+            input.click();
+        }
+    });
+    let on_toggle_stats = use_callback(state.dispatcher(), |(), dispatch| {
+        dispatch.dispatch(Action::ToggleStats)
+    });
+    let retry = use_callback(
+        (on_start.clone(), state.active_camera.clone()),
+        |(), (on_start, active)| on_start.emit(active.clone()),
+    );
 
     let shown = state.shown().cloned();
+    let shown_timings = match state.view {
+        View::Live => state.stage_ms,
+        View::Photo => state.photo.as_ref().map(|r| r.timings).unwrap_or_default(),
+    };
     html! {
         <div id="app" class="app" data-state={state.phase.data_state()}
             data-view={if state.view == View::Live { "live" } else { "photo" }}>
@@ -107,16 +105,18 @@ pub fn App() -> Html {
                         stats_visible={state.stats_visible}
                         file_input={file_input}
                         on_start={on_start}
-                        on_stop={with_engine(|e| e.stop_camera())}
+                        on_stop={on_stop}
                         on_snapshot={on_snapshot}
                         on_photo={on_photo}
-                        on_download={with_engine(|e| e.download_photo())}
-                        on_show_live={with_engine(|e| e.show_live())}
+                        on_download={on_download}
+                        on_show_live={on_show_live}
                         on_toggle_stats={on_toggle_stats} />
                 </section>
                 <aside class="panel">
                     <EmotionPanel report={shown} labels={state.labels.clone()} emoji={state.emoji.clone()} />
-                    <Stats state={state.clone()} />
+                    <Stats visible={state.stats_visible} timings={shown_timings}
+                        figures={state.figures} model_load_ms={state.model_load_ms}
+                        worker_wasm_bytes={state.worker_wasm_bytes} />
                 </aside>
             </main>
             <p class="visually-hidden" aria-live="polite" aria-atomic="true">{ state.announcer.text().to_string() }</p>

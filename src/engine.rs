@@ -19,7 +19,7 @@ use crate::dom::{describe, now_ms, Listener};
 use crate::paths;
 use crate::photo::Photo;
 use crate::protocol::Source;
-use crate::state::{Action, AppState, Report};
+use crate::state::{Action, AppState};
 use crate::worker_client::{fetch_models, Answer, WorkerClient};
 
 /// The DOM elements the engine draws into (owned by the components, handed over once mounted).
@@ -141,9 +141,9 @@ impl Engine {
         self.0.photo.analyse(file);
     }
 
-    /// Downloads the live view as the user sees it, with `live`'s boxes and emojis.
-    pub fn snapshot(&self, live: &Report) {
-        self.0.camera.snapshot(live);
+    /// Downloads the live view as the user sees it, with the boxes and emojis over it.
+    pub fn snapshot(&self) {
+        self.0.camera.snapshot();
     }
 
     /// Downloads the annotated photo.

@@ -13,7 +13,9 @@
 //! - [`photo`]: photo mode (load, scale, send, draw the answer, download);
 //! - [`draw`]: drawing on canvases, reading their pixels, saving them as PNG; [`dom`]: small browser helpers;
 //! - [`artwork`]: the emoji pictures (compiled in, shown from `data:` URLs) on the page and its canvases;
-//! - [`protocol`]: the messages between the page and the worker;
+//! - [`protocol`]: the messages between the page and the worker; [`raw_frame`]: the camera's frames as the browser
+//!   holds them (YUV planes), made into the pipeline's RGBA in the worker; [`video_frame`]: copying them out of the
+//!   browser's `VideoFrame`s;
 //! - [`worker`]: the worker side, which keeps the `Pipeline` and the `Tracker`.
 //!
 //! Every part outside yew tells the page what happened only through [`state::Action`]s.
@@ -29,8 +31,10 @@ pub mod engine;
 pub mod hooks;
 pub mod photo;
 pub mod protocol;
+pub mod raw_frame;
 pub mod state;
 pub mod timing;
+pub mod video_frame;
 #[cfg(feature = "worker")]
 pub mod worker;
 pub mod worker_client;

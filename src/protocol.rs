@@ -2,12 +2,14 @@
 //!
 //! A message is a JS array: element 0 is the serde-encoded [`Request`] or [`Response`] (through `serde-wasm-bindgen`),
 //! the rest are byte payloads (`Uint8Array`) whose buffers are *transferred*, not copied: model bytes on `Init`, RGBA
-//! pixels on `Frame`. Errors cross the boundary as strings. The page sends a frame only when the worker has answered
+//! pixels on `Frame`, a camera frame's planes on `RawFrame`. Errors cross the boundary as strings. The page sends a frame only when the worker has answered
 //! the last one, so an answer needs no number to say which frame it is about: its `source` is enough.
 
 use js_sys::{Array, Uint8Array};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
+
+use crate::raw_frame::RawLayout;
 
 /// Where a frame comes from: the live camera (tracked and smoothed over time) or a still photo (analysed alone).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +27,14 @@ pub enum Request {
     /// Payload: `width * height * 4` RGBA bytes. `now_ms` is the page's clock when the frame was captured.
     Frame {
         source: Source,
+        width: u32,
+        height: u32,
+        now_ms: f64,
+    },
+    /// A live frame as the camera holds it. Payload: its planes' bytes, laid out as `layout` says; the worker makes
+    /// RGBA of them, scaled to `width` x `height` ([`crate::raw_frame`]).
+    RawFrame {
+        layout: RawLayout,
         width: u32,
         height: u32,
         now_ms: f64,

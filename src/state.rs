@@ -9,7 +9,13 @@ use yew::Reducible;
 
 use crate::announce::{Announcer, Reading};
 use crate::protocol::{Face, Timings};
-use crate::timing::LiveTiming;
+use crate::timing::{LiveFigures, LiveTiming};
+
+/// The panels (emotion bars, statistics) show a live answer at most this often, unless the reading changes (another
+/// emotion, "not sure", a face found or lost), which they show at once: every frame is analysed and drawn on the
+/// overlay, but re-rendering the page's text 30 times a second costs a slow phone's main thread frames (issue 12's
+/// bench: `crates/cli/BENCH.md`) and nobody reads bars that fast.
+pub const PANEL_REFRESH_MS: f64 = 100.0;
 
 /// The camera and model lifecycle. `data_state` is the stable test contract (`#app[data-state]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -91,13 +97,23 @@ pub struct AppState {
     pub emoji: Vec<String>,
     pub cameras: Vec<Camera>,
     pub active_camera: Option<String>,
+    /// The live answer the panels show (see [`PANEL_REFRESH_MS`]; the overlay draws every answer).
     pub live: Report,
+    /// When `live` was last refreshed (the page's clock).
+    pub live_shown_ms: f64,
     pub photo: Option<Report>,
     pub photo_busy: bool,
     pub photo_error: Option<String>,
     pub stats_visible: bool,
-    /// Frames analysed per second and the time to the first emoji.
+    /// Frames analysed per second and the time to the first emoji, counted at every answer...
     pub timing: LiveTiming,
+    /// ...and as the stats panel shows them, taken with `live`.
+    pub figures: LiveFigures,
+    /// The worker's milliseconds per stage, the mean over the live answers between the last two refreshes (so that
+    /// frames that differ in cost, such as those that carry the detector's last search, all count).
+    pub stage_ms: Timings,
+    /// Summed over the live answers since the last refresh, and how many.
+    stage_sum: (Timings, u32),
     pub model_load_ms: Option<f64>,
     pub worker_wasm_bytes: f64,
     /// The polite live region's text.
@@ -114,11 +130,15 @@ impl Default for AppState {
             cameras: Vec::new(),
             active_camera: None,
             live: Report::default(),
+            live_shown_ms: f64::NEG_INFINITY,
             photo: None,
             photo_busy: false,
             photo_error: None,
             stats_visible: false,
             timing: LiveTiming::default(),
+            figures: LiveFigures::default(),
+            stage_ms: Timings::default(),
+            stage_sum: (Timings::default(), 0),
             model_load_ms: None,
             worker_wasm_bytes: 0.0,
             announcer: Announcer::default(),
@@ -198,7 +218,9 @@ impl Reducible for AppState {
                 s.cameras = cameras;
                 s.active_camera = active;
                 s.timing = LiveTiming::started(started_ms);
+                s.figures = s.timing.figures();
                 s.live = Report::default();
+                s.live_shown_ms = f64::NEG_INFINITY;
             }
             Action::CameraFailed(failure) => {
                 s.phase = match failure {
@@ -211,6 +233,7 @@ impl Reducible for AppState {
                 s.phase = Phase::NoCamera { lost: true };
                 s.live = Report::default();
                 s.timing.stopped();
+                s.figures = s.timing.figures();
             }
             Action::CameraStopped => {
                 if matches!(
@@ -221,6 +244,7 @@ impl Reducible for AppState {
                 }
                 s.live = Report::default();
                 s.timing.stopped();
+                s.figures = s.timing.figures();
             }
             Action::LiveAnalysed {
                 report,
@@ -228,11 +252,21 @@ impl Reducible for AppState {
                 wasm_bytes,
             } => {
                 s.timing.answered(now_ms, !report.faces.is_empty());
-                s.worker_wasm_bytes = wasm_bytes;
+                s.stage_sum = (add(s.stage_sum.0, report.timings), s.stage_sum.1 + 1);
+                let reading = Reading::of(&report);
                 if s.view == View::Live {
-                    s.announcer.live(Reading::of(&report), now_ms);
+                    s.announcer.live(reading.clone(), now_ms);
                 }
-                s.live = report;
+                if reading != Reading::of(&s.live)
+                    || report.faces.len() != s.live.faces.len()
+                    || now_ms - s.live_shown_ms >= PANEL_REFRESH_MS
+                {
+                    s.live = report;
+                    s.live_shown_ms = now_ms;
+                    s.figures = s.timing.figures();
+                    s.worker_wasm_bytes = wasm_bytes;
+                    s.stage_ms = mean(std::mem::take(&mut s.stage_sum));
+                }
             }
             Action::PhotoChosen => {
                 s.view = View::Photo;
@@ -253,6 +287,25 @@ impl Reducible for AppState {
             Action::ToggleStats => s.stats_visible = !s.stats_visible,
         }
         Rc::new(s)
+    }
+}
+
+fn add(a: Timings, b: Timings) -> Timings {
+    Timings {
+        detect_ms: a.detect_ms + b.detect_ms,
+        crop_ms: a.crop_ms + b.crop_ms,
+        classify_ms: a.classify_ms + b.classify_ms,
+        worker_ms: a.worker_ms + b.worker_ms,
+    }
+}
+
+fn mean((sum, n): (Timings, u32)) -> Timings {
+    let n = f64::from(n.max(1));
+    Timings {
+        detect_ms: sum.detect_ms / n,
+        crop_ms: sum.crop_ms / n,
+        classify_ms: sum.classify_ms / n,
+        worker_ms: sum.worker_ms / n,
     }
 }
 
@@ -280,12 +333,16 @@ mod tests {
         }
     }
 
+    /// A live answer at `now_ms`; its detection took `now_ms` modulo 10 ms (a figure that varies).
     fn live(state: Rc<AppState>, faces: Vec<Face>, now_ms: f64) -> Rc<AppState> {
         let report = Report {
             faces,
             width: 320,
             height: 240,
-            timings: Timings::default(),
+            timings: Timings {
+                detect_ms: now_ms % 10.0,
+                ..Timings::default()
+            },
         };
         state.reduce(Action::LiveAnalysed {
             report,
@@ -320,6 +377,45 @@ mod tests {
         s = live(s, vec![face(0, true, 40.0)], 6000.0);
         s = live(s, vec![face(0, true, 40.0)], 7000.0);
         assert_eq!(s.announcer.text(), "Not sure which emotion.");
+    }
+
+    #[test]
+    fn the_panels_refresh_at_most_every_100_ms_but_show_a_new_reading_at_once() {
+        let happy = |confidence: f32| {
+            let mut f = face(3, false, 40.0);
+            f.confidence = confidence;
+            f
+        };
+        let mut s = Rc::new(AppState::default());
+        s = live(s, vec![happy(0.5)], 1000.0);
+        assert_eq!(s.live.faces[0].confidence, 0.5, "the first answer is shown");
+        s = live(s, vec![happy(0.6)], 1033.0);
+        s = live(s, vec![happy(0.7)], 1066.0);
+        assert_eq!(
+            s.live.faces[0].confidence, 0.5,
+            "the same reading waits for the refresh"
+        );
+        assert_eq!(s.timing.frames(), 3, "every answer is counted");
+        assert_eq!(s.figures.frames, 1, "the shown figures wait too");
+        s = live(s, vec![happy(0.8)], 1100.0);
+        assert_eq!(s.live.faces[0].confidence, 0.8, "refreshed after 100 ms");
+        assert_eq!(s.figures.frames, 4);
+        assert_eq!(
+            s.stage_ms.detect_ms,
+            (3.0 + 6.0 + 0.0) / 3.0,
+            "the stages' mean over the answers since the last refresh"
+        );
+        s = live(s, vec![face(5, false, 40.0)], 1110.0);
+        assert_eq!(
+            s.live.faces[0].label, "sad",
+            "another emotion is shown at once"
+        );
+        s = live(s, vec![face(5, true, 40.0)], 1120.0);
+        assert!(s.live.faces[0].uncertain, "so is \"not sure\"");
+        s = live(s, vec![], 1130.0);
+        assert!(s.live.faces.is_empty(), "and a face lost");
+        s = live(s, vec![face(5, true, 40.0), face(5, true, 20.0)], 1140.0);
+        assert_eq!(s.live.faces.len(), 2, "and a second face");
     }
 
     #[test]

@@ -7,6 +7,14 @@ use std::collections::VecDeque;
 /// Frames per second are counted over this window.
 const WINDOW_MS: f64 = 1000.0;
 
+/// The live figures as the stats panel shows them (taken at a refresh of the panels, not at every frame).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LiveFigures {
+    pub fps: f64,
+    pub frames: u64,
+    pub first_emoji_ms: Option<f64>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveTiming {
     /// When the camera started (the page's clock), if it has.
@@ -66,6 +74,15 @@ impl LiveTiming {
     /// From the camera's start to the first answer with a face.
     pub fn first_emoji_ms(&self) -> Option<f64> {
         self.first_emoji_ms
+    }
+
+    /// The figures now.
+    pub fn figures(&self) -> LiveFigures {
+        LiveFigures {
+            fps: self.fps(),
+            frames: self.frames,
+            first_emoji_ms: self.first_emoji_ms,
+        }
     }
 }
 

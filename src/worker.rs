@@ -16,6 +16,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::dom::now_ms;
 use crate::protocol::{self, Face, Request, Response, Source, Timings};
+use crate::raw_frame::{self, RawLayout};
 
 /// What the worker keeps between messages.
 struct Inference {
@@ -23,6 +24,8 @@ struct Inference {
     tracker: Tracker,
     stream: StreamSearch,
     pixels: Vec<u8>,
+    /// A camera frame's planes, as they came (kept too).
+    raw: Vec<u8>,
 }
 
 /// Registers the message handler; called by the worker's `main`.
@@ -33,6 +36,7 @@ pub fn start() {
         tracker: Tracker::new(TrackerConfig::default()),
         stream: StreamSearch::new(),
         pixels: Vec::new(),
+        raw: Vec::new(),
     }));
     let reply_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -63,6 +67,7 @@ fn post(scope: &DedicatedWorkerGlobalScope, response: &Response) {
 
 impl Inference {
     fn handle(&mut self, request: Request, payloads: &[Uint8Array]) -> Option<Response> {
+        let start = now_ms();
         match request {
             Request::Init => Some(self.init(payloads)),
             Request::ResetTracker => {
@@ -74,10 +79,24 @@ impl Inference {
                 source,
                 width,
                 height,
-                now_ms,
+                now_ms: frame_ms,
             } => Some(
-                self.analyse(source, width, height, now_ms, payloads)
+                self.copy_pixels(width, height, payloads)
+                    .and_then(|()| self.analyse(source, width, height, frame_ms, start))
                     .unwrap_or_else(|message| Response::FrameFailed { source, message }),
+            ),
+            Request::RawFrame {
+                layout,
+                width,
+                height,
+                now_ms: frame_ms,
+            } => Some(
+                self.convert_raw(&layout, width, height, payloads)
+                    .and_then(|()| self.analyse(Source::Live, width, height, frame_ms, start))
+                    .unwrap_or_else(|message| Response::FrameFailed {
+                        source: Source::Live,
+                        message,
+                    }),
             ),
         }
     }
@@ -105,19 +124,13 @@ impl Inference {
         }
     }
 
-    fn analyse(
+    /// A frame's RGBA bytes into the kept buffer.
+    fn copy_pixels(
         &mut self,
-        source: Source,
         width: u32,
         height: u32,
-        frame_ms: f64,
         payloads: &[Uint8Array],
-    ) -> Result<Response, String> {
-        let start = now_ms();
-        let pipeline = self
-            .pipeline
-            .as_ref()
-            .ok_or("the models are not loaded yet")?;
+    ) -> Result<(), String> {
         let bytes = payloads.first().ok_or("a frame without pixels")?;
         let expected = width as usize * height as usize * 4;
         if bytes.length() as usize != expected {
@@ -128,6 +141,37 @@ impl Inference {
         }
         self.pixels.resize(expected, 0);
         bytes.copy_to(&mut self.pixels);
+        Ok(())
+    }
+
+    /// A camera frame's planes made into RGBA at `width` x `height`, in the kept buffer.
+    fn convert_raw(
+        &mut self,
+        layout: &RawLayout,
+        width: u32,
+        height: u32,
+        payloads: &[Uint8Array],
+    ) -> Result<(), String> {
+        let bytes = payloads.first().ok_or("a frame without its planes")?;
+        self.raw.resize(bytes.length() as usize, 0);
+        bytes.copy_to(&mut self.raw);
+        raw_frame::to_rgba(layout, &self.raw, width, height, &mut self.pixels)
+            .map_err(|e| format!("reading the camera's frame: {e}"))
+    }
+
+    /// The frame in the kept buffer, analysed; `start`: when the worker took the message.
+    fn analyse(
+        &mut self,
+        source: Source,
+        width: u32,
+        height: u32,
+        frame_ms: f64,
+        start: f64,
+    ) -> Result<Response, String> {
+        let pipeline = self
+            .pipeline
+            .as_ref()
+            .ok_or("the models are not loaded yet")?;
         let frame = Frame {
             width,
             height,

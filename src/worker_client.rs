@@ -17,6 +17,7 @@ use yew::UseReducerDispatcher;
 use crate::dom::{describe, now_ms};
 use crate::paths;
 use crate::protocol::{self, Request, Response, Source};
+use crate::raw_frame::RawLayout;
 use crate::state::{Action, AppState, Report};
 
 /// Getting the models into the worker: the files and the worker's start-up arrive in either order.
@@ -200,6 +201,37 @@ impl WorkerClient {
         queue.busy = true;
         queue.live_wanted = false;
         Ok(())
+    }
+
+    /// A live frame is on its way (its planes are being copied out): the worker counts as busy with it.
+    pub fn live_frame_coming(&self) {
+        let mut queue = self.queue.borrow_mut();
+        queue.busy = true;
+        queue.live_wanted = false;
+    }
+
+    /// The live frame announced by [`live_frame_coming`](Self::live_frame_coming), as the camera holds it: its
+    /// planes' `bytes` laid out as `layout`, to be analysed at `width` x `height`.
+    pub fn send_live_raw(
+        &self,
+        layout: RawLayout,
+        width: u32,
+        height: u32,
+        now_ms: f64,
+        bytes: Uint8Array,
+    ) -> Result<(), String> {
+        let request = Request::RawFrame {
+            layout,
+            width,
+            height,
+            now_ms,
+        };
+        self.post(&request, &[bytes])
+    }
+
+    /// The live frame on its way could not be sent: the worker is free again.
+    pub fn live_frame_lost(&self) {
+        self.queue.borrow_mut().busy = false;
     }
 
     /// Sends a photo, or queues it until the worker's answer to the frame it has.

@@ -60,6 +60,46 @@ async fn throttle(browser: &Browser, rate: f64) -> Result<()> {
     Ok(())
 }
 
+/// The page's main-thread time so far, in ms, by kind (DevTools' `Performance.getMetrics`: every task, and within
+/// them script, style recalculation and layout): sampled before and after a run, they say what the page itself
+/// spends per analysed frame beside the worker.
+async fn main_thread_ms(browser: &Browser) -> Result<Value> {
+    let reply = browser
+        .client
+        .issue_cmd(Cdp {
+            cmd: "Performance.getMetrics",
+            params: json!({}),
+        })
+        .await
+        .context("reading the page's performance metrics")?;
+    let metric = |name: &str| {
+        reply["metrics"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["name"] == name))
+            .and_then(|m| m["value"].as_f64())
+            .map_or(0.0, |seconds| seconds * 1000.0)
+    };
+    Ok(json!({
+        "task": metric("TaskDuration"),
+        "script": metric("ScriptDuration"),
+        "style": metric("RecalcStyleDuration"),
+        "layout": metric("LayoutDuration"),
+    }))
+}
+
+/// Main-thread ms per analysed frame between two [`main_thread_ms`] samples, by kind.
+fn per_frame(before: &Value, after: &Value, frames: f64) -> Value {
+    let mut out = serde_json::Map::new();
+    for kind in ["task", "script", "style", "layout"] {
+        let spent = after[kind].as_f64().unwrap_or(0.0) - before[kind].as_f64().unwrap_or(0.0);
+        out.insert(
+            format!("{kind}_ms_per_frame"),
+            json!(spent / frames.max(1.0)),
+        );
+    }
+    Value::Object(out)
+}
+
 /// How many new video frames per second the page's `<video>` presents (its own `requestVideoFrameCallback` loop,
 /// counted for 3 s): the most frames the page could analyse at this throttling, whatever the page and worker do.
 async fn video_frames_per_second(browser: &Browser) -> Result<f64> {
@@ -168,6 +208,14 @@ async fn benchmark() -> Result<()> {
             idle_video_fps.push(json!({ "cpu_throttling": rate, "video_frames_per_second": idle_video_frames_per_second(browser).await? }));
         }
         throttle(browser, 1.0).await?;
+        browser
+            .client
+            .issue_cmd(Cdp {
+                cmd: "Performance.enable",
+                params: json!({}),
+            })
+            .await
+            .context("enabling the page's performance metrics")?;
         browser.click("#start").await?;
         browser.wait_state(&["running"], Duration::from_secs(20)).await?;
         let mut first = Value::Null; // the 1x samples' last: model load and first emoji
@@ -177,11 +225,15 @@ async fn benchmark() -> Result<()> {
             // Warm-up, then 20 s of samples.
             tokio::time::sleep(Duration::from_secs(5)).await;
             let load_before = load_average();
+            let main_before = main_thread_ms(browser).await?;
+            let frames_before = stats(browser).await?["frames"].as_f64().unwrap_or(0.0);
             let mut samples = Vec::new();
             for _ in 0..20 {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 samples.push(stats(browser).await?);
             }
+            let main_after = main_thread_ms(browser).await?;
+            let frames = samples.last().and_then(|s| s["frames"].as_f64()).unwrap_or(0.0) - frames_before;
             let video_fps = video_frames_per_second(browser).await?;
             let field = |k: &str| samples.iter().filter_map(|s| s[k].as_f64()).collect::<Vec<_>>();
             runs.push(json!({
@@ -195,6 +247,7 @@ async fn benchmark() -> Result<()> {
                 "crop_ms_mean": mean(&field("crop_ms")),
                 "classify_ms_mean": mean(&field("classify_ms")),
                 "worker_ms_mean": mean(&field("worker_ms")),
+                "main_thread": per_frame(&main_before, &main_after, frames),
             }));
             if rate == 1.0 {
                 first = samples.last().cloned().unwrap_or_default();
@@ -229,6 +282,89 @@ async fn benchmark() -> Result<()> {
         std::fs::write(&out, serde_json::to_string_pretty(&results)? + "\n")
             .with_context(|| format!("writing {}", out.display()))?;
         println!("{}", serde_json::to_string_pretty(&results)?);
+        Ok(())
+    })
+    .await
+}
+
+/// Where the page's main thread goes at 4x throttling: a 3-second CPU profile (DevTools' `Profiler`), self time
+/// summed by function. Printed, not written: a tool for finding what to cut.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a profile (about 30 s); run by hand"]
+async fn main_thread_profile() -> Result<()> {
+    let scratch = Scratch::new("profile");
+    let video = scratch.join("one-face.y4m");
+    one_face_video(&video)?;
+    let options = BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some(video),
+        ..Default::default()
+    };
+    on_site(options, async |browser, server| {
+        open_site(browser, server).await?;
+        browser.click("#start").await?;
+        browser
+            .wait_state(&["running"], Duration::from_secs(20))
+            .await?;
+        throttle(browser, 4.0).await?;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let cdp = |cmd: &'static str, params: Value| Cdp { cmd, params };
+        browser
+            .client
+            .issue_cmd(cdp("Profiler.enable", json!({})))
+            .await?;
+        browser
+            .client
+            .issue_cmd(cdp(
+                "Profiler.setSamplingInterval",
+                json!({"interval": 200}),
+            ))
+            .await?;
+        browser
+            .client
+            .issue_cmd(cdp("Profiler.start", json!({})))
+            .await?;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let reply = browser
+            .client
+            .issue_cmd(cdp("Profiler.stop", json!({})))
+            .await?;
+        throttle(browser, 1.0).await?;
+        let profile = &reply["profile"];
+        let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
+        let name_of: std::collections::HashMap<i64, String> = nodes
+            .iter()
+            .map(|n| {
+                let f = &n["callFrame"];
+                let url = f["url"].as_str().unwrap_or_default();
+                let file = url.rsplit('/').next().unwrap_or_default();
+                (
+                    n["id"].as_i64().unwrap_or(0),
+                    format!("{} ({file})", f["functionName"].as_str().unwrap_or("")),
+                )
+            })
+            .collect();
+        let samples = profile["samples"].as_array().cloned().unwrap_or_default();
+        let deltas = profile["timeDeltas"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut by_name: std::collections::HashMap<String, f64> = Default::default();
+        for (s, d) in samples
+            .iter()
+            .zip(deltas.iter().skip(1).chain(std::iter::once(&json!(0))))
+        {
+            let name = name_of
+                .get(&s.as_i64().unwrap_or(0))
+                .cloned()
+                .unwrap_or_default();
+            *by_name.entry(name).or_default() += d.as_f64().unwrap_or(0.0) / 1000.0;
+        }
+        let mut rows: Vec<_> = by_name.into_iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (name, ms) in rows.iter().take(40) {
+            println!("{ms:9.1} ms  {name}");
+        }
         Ok(())
     })
     .await

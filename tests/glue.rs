@@ -8,6 +8,7 @@ use emoji_mirror_site::artwork::Pictures;
 use emoji_mirror_site::draw;
 use emoji_mirror_site::protocol::{self, Face, Request, Response, Source, Timings};
 use emoji_mirror_site::state::Report;
+use emoji_mirror_site::{raw_frame, video_frame};
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -92,6 +93,39 @@ fn new_canvas(w: u32, h: u32) -> web_sys::HtmlCanvasElement {
 
 fn alpha(ctx: &web_sys::CanvasRenderingContext2d, x: f64, y: f64) -> u8 {
     ctx.get_image_data(x, y, 1.0, 1.0).expect("pixels").data()[3]
+}
+
+/// The live path's capture as the page makes it (a `VideoFrame` wrapped, its planes copied out) and as the worker
+/// reads it (RGBA, halved): a canvas red on the left and blue on the right comes back so.
+#[wasm_bindgen_test]
+async fn a_video_frame_is_copied_out_and_read_back_in_its_colours() {
+    let Some(constructor) = video_frame::constructor() else {
+        panic!("this Chromium has VideoFrame (WebCodecs)");
+    };
+    let canvas = new_canvas(8, 4);
+    let ctx = draw::context_2d(&canvas, true).expect("2d");
+    ctx.set_fill_style_str("#ff0000");
+    ctx.fill_rect(0.0, 0.0, 4.0, 4.0);
+    ctx.set_fill_style_str("#0000ff");
+    ctx.fill_rect(4.0, 0.0, 4.0, 4.0);
+    let (frame, layout) = video_frame::wrap(&constructor, &canvas)
+        .expect("wraps")
+        .expect("a format that is read");
+    assert_eq!((layout.width, layout.height), (8, 4));
+    let (layout, bytes) = video_frame::copy(frame.clone(), layout)
+        .await
+        .expect("copies");
+    assert!(
+        js_sys::Reflect::get(&frame, &"format".into())
+            .expect("format")
+            .is_null(),
+        "the frame is closed after the copy"
+    );
+    let mut rgba = Vec::new();
+    raw_frame::to_rgba(&layout, &bytes.to_vec(), 4, 2, &mut rgba).expect("converts");
+    let (left, right) = (&rgba[0..3], &rgba[12..15]);
+    assert!(left[0] > 240 && left[2] < 15, "left is red: {left:?}");
+    assert!(right[2] > 240 && right[0] < 15, "right is blue: {right:?}");
 }
 
 #[wasm_bindgen_test]

@@ -1,5 +1,7 @@
 //! The live frame loop: a callback at each new video frame (`requestVideoFrameCallback`, or `requestAnimationFrame`
-//! where that is missing) that can be stopped at any time, and the capture of a frame, scaled down, as RGBA bytes.
+//! where that is missing) that can be stopped at any time, and the capture of a frame for the worker: the camera's
+//! frame as it holds it (a WebCodecs `VideoFrame`, whose planes are copied out, [`crate::video_frame`]), or, where
+//! that cannot be, drawn scaled onto a canvas and read back as RGBA bytes.
 //!
 //! After wasm-bindgen's `request-animation-frame` example: the loop owns its closure, and at most one callback is
 //! pending. The camera decides when the loop runs ([`FrameLoop::arm`] after each frame while it should).
@@ -12,6 +14,8 @@ use web_sys::{CanvasRenderingContext2d, Document, HtmlCanvasElement, HtmlVideoEl
 
 use crate::dom::{describe, new_canvas};
 use crate::draw;
+use crate::raw_frame::RawLayout;
+use crate::video_frame;
 
 /// A pending callback: its id, and whether it came from `requestVideoFrameCallback`.
 #[derive(Clone, Copy)]
@@ -20,8 +24,10 @@ struct Pending {
     video_frame: bool,
 }
 
-/// An off-screen canvas the live frames are scaled onto and read back from.
+/// How live frames are taken: as `VideoFrame`s where the browser makes them, else scaled onto an off-screen canvas
+/// and read back.
 pub struct Capture {
+    video_frame: Option<Function>,
     canvas: HtmlCanvasElement,
     ctx: CanvasRenderingContext2d,
 }
@@ -30,8 +36,29 @@ impl Capture {
     pub fn new(document: &Document) -> Result<Self, String> {
         let canvas = new_canvas(document)?;
         let ctx = draw::context_2d(&canvas, true)?;
-        Ok(Self { canvas, ctx })
+        Ok(Self {
+            video_frame: video_frame::constructor(),
+            canvas,
+            ctx,
+        })
     }
+}
+
+/// A live frame for the worker, to be analysed at `width` x `height`.
+pub enum Captured {
+    /// RGBA bytes, scaled already.
+    Pixels {
+        width: u32,
+        height: u32,
+        rgba: Uint8Array,
+    },
+    /// The camera's frame, wrapped: its planes are still to be copied out ([`video_frame::copy`]), which closes it.
+    Raw {
+        width: u32,
+        height: u32,
+        frame: JsValue,
+        layout: RawLayout,
+    },
 }
 
 pub struct FrameLoop {
@@ -108,29 +135,48 @@ impl FrameLoop {
         }
     }
 
-    /// The video's current frame scaled so that its longer side is at most `max_side`: (width, height, RGBA bytes),
-    /// or `None` while the video has no frame yet.
-    pub fn capture(&self, max_side: u32) -> Result<Option<(u32, u32, Uint8Array)>, String> {
+    /// The video's current frame, to be analysed scaled so that its longer side is at most `max_side`; `None` while
+    /// the video has no frame yet.
+    pub fn capture(&self, max_side: u32) -> Result<Option<Captured>, String> {
         let video = &self.video;
         let (vw, vh) = (video.video_width(), video.video_height());
         // HAVE_CURRENT_DATA
         if vw == 0 || vh == 0 || video.ready_state() < 2 {
             return Ok(None);
         }
-        let (w, h) = draw::fit_within(vw, vh, max_side);
-        let Capture { canvas, ctx } = &self.capture;
-        if canvas.width() != w || canvas.height() != h {
-            canvas.set_width(w);
-            canvas.set_height(h);
+        let Capture {
+            video_frame,
+            canvas,
+            ctx,
+        } = &self.capture;
+        if let Some(constructor) = video_frame {
+            if let Some((frame, layout)) = video_frame::wrap(constructor, video)? {
+                let (width, height) = draw::fit_within(layout.width, layout.height, max_side);
+                return Ok(Some(Captured::Raw {
+                    width,
+                    height,
+                    frame,
+                    layout,
+                }));
+            }
+        }
+        let (width, height) = draw::fit_within(vw, vh, max_side);
+        if canvas.width() != width || canvas.height() != height {
+            canvas.set_width(width);
+            canvas.set_height(height);
         }
         ctx.draw_image_with_html_video_element_and_dw_and_dh(
             video,
             0.0,
             0.0,
-            f64::from(w),
-            f64::from(h),
+            f64::from(width),
+            f64::from(height),
         )
         .map_err(|e| describe(&e))?;
-        Ok(Some((w, h, draw::pixels(ctx, w, h)?)))
+        Ok(Some(Captured::Pixels {
+            width,
+            height,
+            rgba: draw::pixels(ctx, width, height)?,
+        }))
     }
 }

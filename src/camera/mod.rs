@@ -3,11 +3,13 @@
 //!
 //! Whether the loop runs is not kept but read from the page: the camera streams, the live view shows the video, and
 //! the page is visible ([`Camera::follow_page`] runs when the view or the visibility changes). A frame goes to the
-//! worker only when the worker is idle, so frames are dropped rather than queued, and the UI thread only copies
-//! pixels and draws. What happens is told to the page through [`Action`]s.
+//! worker only when the worker is idle, so frames are dropped rather than queued, and the UI thread only copies the
+//! camera's frame out (or, in browsers without `VideoFrame`, draws it scaled and reads its pixels) and draws. What happens is told to the page through [`Action`]s.
 
 pub mod devices;
 mod frame_loop;
+
+pub use frame_loop::Captured;
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -24,6 +26,7 @@ use crate::artwork::Pictures;
 use crate::dom::{describe, new_canvas, now_ms, Listener};
 use crate::draw;
 use crate::state::{Action, AppState, Report};
+use crate::video_frame;
 use crate::worker_client::WorkerClient;
 use frame_loop::{Capture, FrameLoop};
 
@@ -187,13 +190,38 @@ impl Camera {
         if !self.looping() || !self.client.ready_for_live() {
             return;
         }
-        let sent = self
-            .frames
-            .capture(LIVE_MAX_SIDE)
-            .and_then(|frame| match frame {
-                Some((width, height, pixels)) => self.client.send_live(width, height, now, pixels),
-                None => Ok(()),
-            });
+        let sent = match self.frames.capture(LIVE_MAX_SIDE) {
+            Ok(Some(Captured::Pixels {
+                width,
+                height,
+                rgba,
+            })) => self.client.send_live(width, height, now, rgba),
+            Ok(Some(Captured::Raw {
+                width,
+                height,
+                frame,
+                layout,
+            })) => {
+                // The worker waits for this frame while its planes are copied out (asynchronously).
+                self.client.live_frame_coming();
+                let client = self.client.clone();
+                spawn_local(async move {
+                    let sent = match video_frame::copy(frame, layout).await {
+                        Ok((layout, bytes)) => {
+                            client.send_live_raw(layout, width, height, now, bytes)
+                        }
+                        Err(message) => Err(message),
+                    };
+                    if let Err(message) = sent {
+                        client.live_frame_lost();
+                        web_sys::console::warn_1(&format!("frame: {message}").into());
+                    }
+                });
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(message) => Err(message),
+        };
         if let Err(message) = sent {
             web_sys::console::warn_1(&format!("frame: {message}").into());
         }
@@ -213,8 +241,9 @@ impl Camera {
         });
     }
 
-    /// Downloads the live view as the user sees it: the mirrored frame with `report`'s boxes and emojis drawn in.
-    pub fn snapshot(&self, report: &Report) {
+    /// Downloads the live view as the user sees it: the mirrored frame with the overlay (the boxes and emojis of the
+    /// last answer, drawn at the video's size) on top.
+    pub fn snapshot(&self) {
         let video = &self.video;
         let (w, h) = (
             f64::from(video.video_width()),
@@ -229,7 +258,7 @@ impl Camera {
             canvas.set_height(h as u32);
             let ctx = draw::context_2d(&canvas, false)?;
             draw::frame(&ctx, video, w, h, true)?;
-            draw::faces(&ctx, w, h, report, &self.pictures, true);
+            draw::frame(&ctx, &self.overlay, w, h, false)?;
             draw::save_png(&canvas, "emoji-mirror-snapshot.png")
         })();
         if let Err(message) = result {

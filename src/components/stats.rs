@@ -1,11 +1,19 @@
 use js_sys::Reflect;
 use yew::prelude::*;
 
-use crate::state::AppState;
+use crate::protocol::Timings;
+use crate::timing::LiveFigures;
 
+/// What the panel shows; all of it changes only when the panels refresh (`state::PANEL_REFRESH_MS`), so that yew
+/// skips the panel between.
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub state: UseReducerHandle<AppState>,
+    pub visible: bool,
+    /// The shown answer's milliseconds per stage.
+    pub timings: Timings,
+    pub figures: LiveFigures,
+    pub model_load_ms: Option<f64>,
+    pub worker_wasm_bytes: f64,
 }
 
 /// The page's own JS heap (Chromium's `performance.memory`) in bytes, when the browser tells.
@@ -29,23 +37,23 @@ fn mib(v: f64) -> String {
 /// section stays in the page when hidden so that its numbers can be read.
 #[function_component]
 pub fn Stats(props: &Props) -> Html {
-    let s = &props.state;
-    let t = s.shown().map(|r| r.timings).unwrap_or_default();
+    let t = props.timings;
+    let figures = props.figures;
     let heap = js_heap_bytes();
     let page_wasm = crate::wasm_memory_bytes();
-    let fps = s.timing.fps();
+    let fps = figures.fps;
     html! {
-        <section id="stats" class="stats" hidden={!s.stats_visible} aria-label="Statistics"
+        <section id="stats" class="stats" hidden={!props.visible} aria-label="Statistics"
             data-detect-ms={format!("{:.2}", t.detect_ms)}
             data-crop-ms={format!("{:.2}", t.crop_ms)}
             data-classify-ms={format!("{:.2}", t.classify_ms)}
             data-worker-ms={format!("{:.2}", t.worker_ms)}
-            data-frames={s.timing.frames().to_string()}
-            data-model-load-ms={s.model_load_ms.map(|v| format!("{v:.1}")).unwrap_or_default()}
-            data-first-emoji-ms={s.timing.first_emoji_ms().map(|v| format!("{v:.1}")).unwrap_or_default()}
+            data-frames={figures.frames.to_string()}
+            data-model-load-ms={props.model_load_ms.map(|v| format!("{v:.1}")).unwrap_or_default()}
+            data-first-emoji-ms={figures.first_emoji_ms.map(|v| format!("{v:.1}")).unwrap_or_default()}
             data-js-heap={heap.map(|v| format!("{v:.0}")).unwrap_or_default()}
             data-wasm-page={format!("{page_wasm:.0}")}
-            data-wasm-worker={format!("{:.0}", s.worker_wasm_bytes)}>
+            data-wasm-worker={format!("{:.0}", props.worker_wasm_bytes)}>
             <h2>{ "Statistics" }</h2>
             <dl>
                 <dt>{ "Frames analysed" }</dt>
@@ -54,10 +62,10 @@ pub fn Stats(props: &Props) -> Html {
                 <dt>{ "Crop" }</dt><dd>{ ms(Some(t.crop_ms)) }</dd>
                 <dt>{ "Classify" }</dt><dd>{ ms(Some(t.classify_ms)) }</dd>
                 <dt>{ "Worker, in all" }</dt><dd>{ ms(Some(t.worker_ms)) }</dd>
-                <dt>{ "Models loaded in" }</dt><dd>{ ms(s.model_load_ms) }</dd>
-                <dt>{ "First emoji after" }</dt><dd>{ ms(s.timing.first_emoji_ms()) }</dd>
+                <dt>{ "Models loaded in" }</dt><dd>{ ms(props.model_load_ms) }</dd>
+                <dt>{ "First emoji after" }</dt><dd>{ ms(figures.first_emoji_ms) }</dd>
                 <dt>{ "Memory" }</dt>
-                <dd>{ format!("JS {} · wasm {} + worker {}", heap.map_or("–".into(), mib), mib(page_wasm), mib(s.worker_wasm_bytes)) }</dd>
+                <dd>{ format!("JS {} · wasm {} + worker {}", heap.map_or("–".into(), mib), mib(page_wasm), mib(props.worker_wasm_bytes)) }</dd>
             </dl>
         </section>
     }
