@@ -2,8 +2,9 @@
 //!
 //! A message is a JS array: element 0 is the serde-encoded [`Request`] or [`Response`] (through `serde-wasm-bindgen`),
 //! the rest are byte payloads (`Uint8Array`) whose buffers are *transferred*, not copied: model bytes on `Init`, RGBA
-//! pixels on `Frame`, a camera frame's planes on `RawFrame`. Errors cross the boundary as strings. The page sends a frame only when the worker has answered
-//! the last one, so an answer needs no number to say which frame it is about: its `source` is enough.
+//! pixels on `Frame`, a camera frame's planes on `RawFrame`. Errors cross the boundary as strings. The page sends a
+//! frame only when the worker has answered the last one, so an answer needs no number to say which frame it is about:
+//! its `source` is enough.
 
 use js_sys::{Array, Uint8Array};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};

@@ -48,7 +48,8 @@ pub struct Plane {
     pub stride: u32,
 }
 
-/// The YUV → RGB matrix (`VideoColorSpace.matrix`: "bt709" → BT.709; "smpte170m", "bt470bg" and unknown → BT.601).
+/// The YUV → RGB matrix (`VideoColorSpace.matrix`: "bt709" → BT.709; "smpte170m", "bt470bg" and unknown →
+/// BT.601).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Matrix {
     Bt601,

@@ -4,7 +4,8 @@
 //! Whether the loop runs is not kept but read from the page: the camera streams, the live view shows the video, and
 //! the page is visible ([`Camera::follow_page`] runs when the view or the visibility changes). A frame goes to the
 //! worker only when the worker is idle, so frames are dropped rather than queued, and the UI thread only copies the
-//! camera's frame out (or, in browsers without `VideoFrame`, draws it scaled and reads its pixels) and draws. What happens is told to the page through [`Action`]s.
+//! camera's frame out (or, in browsers without `VideoFrame`, draws it scaled and reads its pixels) and draws. What
+//! happens is told to the page through [`Action`]s.
 
 pub mod devices;
 mod frame_loop;
