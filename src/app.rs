@@ -4,8 +4,19 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::components::{Controls, EmotionPanel, Stage, Stats, Status};
+use crate::engine::Engine;
 use crate::hooks::use_engine;
 use crate::state::{Action, AppState, View};
+
+/// A control's callback that calls `act` on the engine (once there is one), made once per engine.
+#[hook]
+fn use_engine_callback(engine: &Option<Engine>, act: fn(&Engine)) -> Callback<()> {
+    use_callback(engine.clone(), move |(), engine| {
+        if let Some(e) = engine {
+            act(e);
+        }
+    })
+}
 
 #[function_component]
 pub fn App() -> Html {
@@ -30,31 +41,15 @@ pub fn App() -> Html {
             e.start_camera(device);
         }
     });
-    let on_stop = use_callback(engine.clone(), |(), engine| {
-        if let Some(e) = engine {
-            e.stop_camera();
-        }
-    });
-    let on_snapshot = use_callback(engine.clone(), |(), engine| {
-        if let Some(e) = engine {
-            e.snapshot();
-        }
-    });
+    let on_stop = use_engine_callback(&engine, Engine::stop_camera);
+    let on_snapshot = use_engine_callback(&engine, Engine::snapshot);
     let on_photo = use_callback(engine.clone(), |file: web_sys::File, engine| {
         if let Some(e) = engine {
             e.analyse_photo(file);
         }
     });
-    let on_download = use_callback(engine.clone(), |(), engine| {
-        if let Some(e) = engine {
-            e.download_photo();
-        }
-    });
-    let on_show_live = use_callback(engine.clone(), |(), engine| {
-        if let Some(e) = engine {
-            e.show_live();
-        }
-    });
+    let on_download = use_engine_callback(&engine, Engine::download_photo);
+    let on_show_live = use_engine_callback(&engine, Engine::show_live);
     let open_photo_chooser = use_callback(file_input.clone(), |(), file_input| {
         if let Some(input) = file_input.cast::<HtmlInputElement>() {
             input.click();

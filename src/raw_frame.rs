@@ -266,13 +266,14 @@ fn yuv_row(
 /// mean of 2x2 luma samples and the one chroma sample under them, converted in fixed point. ~10x the general path.
 fn halve_yuv(layout: &RawLayout, bytes: &[u8], out_w: usize, out: &mut [u8]) {
     const ONE: f32 = 65536.0;
-    let (y_offset, y_scale, c_scale) = if layout.full_range {
-        (0, 1.0, 1.0)
-    } else {
-        (16 * 4, 255.0 / 219.0, 255.0 / 224.0)
-    };
-    let (r_cr, g_cb, g_cr, b_cb) = layout.matrix.coefficients();
-    // 16.16 fixed point; the luma factor takes the mean of four samples.
+    let Converter {
+        y_offset,
+        y_scale,
+        c_scale,
+        coefficients: (r_cr, g_cb, g_cr, b_cb),
+    } = Converter::new(layout);
+    // 16.16 fixed point on the sum of four luma samples: the offset counts four times, the scale a quarter.
+    let y_offset = (y_offset * 4.0) as i32;
     let k_y = (y_scale / 4.0 * ONE).round() as i32;
     let [k_r_cr, k_g_cb, k_g_cr, k_b_cb] =
         [r_cr, g_cb, g_cr, b_cb].map(|k| (k * c_scale * ONE).round() as i32);

@@ -246,8 +246,7 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
     };
     on_site(options, async |browser, server| {
         open_site(browser, server).await?;
-        browser.click("#start").await?;
-        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        start_camera(browser).await?;
         // One full loop after the first blank, and a segment more.
         let until = Instant::now() + Duration::from_secs(loop_seconds + 2 * u64::from(FACE_SECONDS + BLANK_SECONDS) + 2);
         let mut samples = Vec::new();
@@ -497,8 +496,7 @@ async fn after_loading_the_page_makes_no_request_and_works_under_a_sub_path() ->
         let resources_before = browser.js("return performance.getEntriesByType('resource').length").await?;
 
         // Use everything: camera, stats, snapshot, a photo, back to the camera.
-        browser.click("#start").await?;
-        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        start_camera(browser).await?;
         browser.click("#stats-toggle").await?;
         let first_emoji = browser
             .wait_for("frames analysed and the face's emoji shown", Duration::from_secs(20), async || {
@@ -611,8 +609,7 @@ async fn the_emoji_are_pictures_on_every_screen_even_without_an_emoji_font() -> 
         );
 
         // The live view: the picture of the emotion shown, in the panel and over the face.
-        browser.click("#start").await?;
-        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        start_camera(browser).await?;
         let ((name, picture), drawn) = browser
             .wait_for("a face with its picture over the video", Duration::from_secs(20), async || {
                 let shown = browser.big_picture().await?;
@@ -654,21 +651,14 @@ async fn memory_stays_flat_with_the_camera_on() -> Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
     let scratch = Scratch::new("soak");
-    let video = scratch.join("one-face.y4m");
-    one_face_video(&video)?;
     let options = BrowserOptions {
-        allow_camera: true,
-        fake_camera: Some(video),
         // A garbage collection before each reading makes the JS heap comparable.
         extra_args: vec!["--js-flags=--expose-gc".into()],
-        ..Default::default()
+        ..one_face_camera(&scratch)?
     };
     on_site(options, async |browser, server| {
         open_site(browser, server).await?;
-        browser.click("#start").await?;
-        browser
-            .wait_state(&["running"], Duration::from_secs(20))
-            .await?;
+        start_camera(browser).await?;
         let started = Instant::now();
         let reading = || async {
             browser.js("if (window.gc) { window.gc(); }").await?;

@@ -46,32 +46,40 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     }
 }
 
-/// Throttles the page's CPU `rate` times (1 = full speed).
-async fn throttle(browser: &Browser, rate: f64) -> Result<()> {
-    let cmd = Cdp {
-        cmd: "Emulation.setCPUThrottlingRate",
-        params: json!({ "rate": rate }),
-    };
+/// Sends a DevTools command to the page and returns its reply.
+async fn cdp(browser: &Browser, cmd: &'static str, params: Value) -> Result<Value> {
     browser
         .client
-        .issue_cmd(cmd)
+        .issue_cmd(Cdp { cmd, params })
         .await
-        .with_context(|| format!("throttling the CPU {rate}x"))?;
+        .with_context(|| format!("DevTools' {cmd}"))
+}
+
+/// Throttles the page's CPU `rate` times (1 = full speed).
+async fn throttle(browser: &Browser, rate: f64) -> Result<()> {
+    cdp(
+        browser,
+        "Emulation.setCPUThrottlingRate",
+        json!({ "rate": rate }),
+    )
+    .await
+    .with_context(|| format!("throttling the CPU {rate}x"))?;
     Ok(())
 }
+
+/// The main-thread kinds of time recorded: (name in the results, DevTools' metric).
+const MAIN_THREAD: [(&str, &str); 4] = [
+    ("task", "TaskDuration"),
+    ("script", "ScriptDuration"),
+    ("style", "RecalcStyleDuration"),
+    ("layout", "LayoutDuration"),
+];
 
 /// The page's main-thread time so far, in ms, by kind (DevTools' `Performance.getMetrics`: every task, and within
 /// them script, style recalculation and layout): sampled before and after a run, they say what the page itself
 /// spends per analysed frame beside the worker.
 async fn main_thread_ms(browser: &Browser) -> Result<Value> {
-    let reply = browser
-        .client
-        .issue_cmd(Cdp {
-            cmd: "Performance.getMetrics",
-            params: json!({}),
-        })
-        .await
-        .context("reading the page's performance metrics")?;
+    let reply = cdp(browser, "Performance.getMetrics", json!({})).await?;
     let metric = |name: &str| {
         reply["metrics"]
             .as_array()
@@ -79,18 +87,17 @@ async fn main_thread_ms(browser: &Browser) -> Result<Value> {
             .and_then(|m| m["value"].as_f64())
             .map_or(0.0, |seconds| seconds * 1000.0)
     };
-    Ok(json!({
-        "task": metric("TaskDuration"),
-        "script": metric("ScriptDuration"),
-        "style": metric("RecalcStyleDuration"),
-        "layout": metric("LayoutDuration"),
-    }))
+    Ok(MAIN_THREAD
+        .iter()
+        .map(|(kind, name)| (kind.to_string(), json!(metric(name))))
+        .collect::<serde_json::Map<_, _>>()
+        .into())
 }
 
 /// Main-thread ms per analysed frame between two [`main_thread_ms`] samples, by kind.
 fn per_frame(before: &Value, after: &Value, frames: f64) -> Value {
     let mut out = serde_json::Map::new();
-    for kind in ["task", "script", "style", "layout"] {
+    for (kind, _) in MAIN_THREAD {
         let spent = after[kind].as_f64().unwrap_or(0.0) - before[kind].as_f64().unwrap_or(0.0);
         out.insert(
             format!("{kind}_ms_per_frame"),
@@ -188,15 +195,8 @@ fn mean(values: &[f64]) -> f64 {
 #[ignore = "a benchmark (about a minute); run by scripts/bench-browser.sh"]
 async fn benchmark() -> Result<()> {
     let scratch = Scratch::new("bench");
-    let video = scratch.join("one-face.y4m");
-    one_face_video(&video)?;
     let dist = dist_dir();
-    let options = BrowserOptions {
-        allow_camera: true,
-        fake_camera: Some(video),
-        ..Default::default()
-    };
-    on_site(options, async |browser, server| {
+    on_site(one_face_camera(&scratch)?, async |browser, server| {
         let opened = Instant::now();
         open_site(browser, server).await?;
         let ready_s = opened.elapsed().as_secs_f64();
@@ -208,16 +208,8 @@ async fn benchmark() -> Result<()> {
             idle_video_fps.push(json!({ "cpu_throttling": rate, "video_frames_per_second": idle_video_frames_per_second(browser).await? }));
         }
         throttle(browser, 1.0).await?;
-        browser
-            .client
-            .issue_cmd(Cdp {
-                cmd: "Performance.enable",
-                params: json!({}),
-            })
-            .await
-            .context("enabling the page's performance metrics")?;
-        browser.click("#start").await?;
-        browser.wait_state(&["running"], Duration::from_secs(20)).await?;
+        cdp(browser, "Performance.enable", json!({})).await?;
+        start_camera(browser).await?;
         let mut first = Value::Null; // the 1x samples' last: model load and first emoji
         let mut runs = Vec::new();
         for rate in THROTTLING {
@@ -293,42 +285,21 @@ async fn benchmark() -> Result<()> {
 #[ignore = "a profile (about 30 s); run by hand"]
 async fn main_thread_profile() -> Result<()> {
     let scratch = Scratch::new("profile");
-    let video = scratch.join("one-face.y4m");
-    one_face_video(&video)?;
-    let options = BrowserOptions {
-        allow_camera: true,
-        fake_camera: Some(video),
-        ..Default::default()
-    };
-    on_site(options, async |browser, server| {
+    on_site(one_face_camera(&scratch)?, async |browser, server| {
         open_site(browser, server).await?;
-        browser.click("#start").await?;
-        browser
-            .wait_state(&["running"], Duration::from_secs(20))
-            .await?;
+        start_camera(browser).await?;
         throttle(browser, 4.0).await?;
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let cdp = |cmd: &'static str, params: Value| Cdp { cmd, params };
-        browser
-            .client
-            .issue_cmd(cdp("Profiler.enable", json!({})))
-            .await?;
-        browser
-            .client
-            .issue_cmd(cdp(
-                "Profiler.setSamplingInterval",
-                json!({"interval": 200}),
-            ))
-            .await?;
-        browser
-            .client
-            .issue_cmd(cdp("Profiler.start", json!({})))
-            .await?;
+        cdp(browser, "Profiler.enable", json!({})).await?;
+        cdp(
+            browser,
+            "Profiler.setSamplingInterval",
+            json!({"interval": 200}),
+        )
+        .await?;
+        cdp(browser, "Profiler.start", json!({})).await?;
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let reply = browser
-            .client
-            .issue_cmd(cdp("Profiler.stop", json!({})))
-            .await?;
+        let reply = cdp(browser, "Profiler.stop", json!({})).await?;
         throttle(browser, 1.0).await?;
         let profile = &reply["profile"];
         let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();

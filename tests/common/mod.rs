@@ -754,6 +754,27 @@ pub fn one_face_video(path: &Path) -> Result<()> {
     y4m.finish()
 }
 
+/// A browser whose fake camera plays [`one_face_video`] (written into `scratch`): the benchmark's, the profile's
+/// and the memory soak's.
+pub fn one_face_camera(scratch: &Scratch) -> Result<BrowserOptions> {
+    let video = scratch.join("one-face.y4m");
+    one_face_video(&video)?;
+    Ok(BrowserOptions {
+        allow_camera: true,
+        fake_camera: Some(video),
+        ..Default::default()
+    })
+}
+
+/// Presses "Start camera" and waits until the camera runs.
+pub async fn start_camera(browser: &Browser) -> Result<()> {
+    browser.click("#start").await?;
+    browser
+        .wait_state(&["running"], Duration::from_secs(20))
+        .await
+        .map(|_| ())
+}
+
 /// The stats panel's hooks (`#fps[data-fps]`, `#stats[data-*]`): frames per second, ms per stage, memory.
 pub async fn stats(browser: &Browser) -> Result<Value> {
     browser
