@@ -66,7 +66,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     s.add_argument("--minutes", type=float, default=0.0, help="stop after the epoch that passes this (0 = no limit)")
     s.add_argument("--preset", default="campaign", help="the recipe of a new campaign (its state fixes it after)")
     s.add_argument("--state", default="training/campaign", help="the committed state (state.pt, history.csv, config.json)")
-    s.add_argument("--run", default=str(D.cache_dir() / "campaign" / "run"), help="where it trains (the cache)")
+    s.add_argument("--run", help="where it trains (default: the cache's <state folder's name>/run)")
     s.add_argument("--data", help="the data of a new campaign (default: the preset's)")
     s.add_argument("--save", action="store_true", help="only copy the run's state into --state (for a commit)")
     s.add_argument("--extract", choices=["model", "ema"],
@@ -112,7 +112,8 @@ def campaign(a: argparse.Namespace) -> None:
     import train
     from emoji_train import campaign as C
 
-    state, run = resolve_path(a.state), Path(a.run)
+    state = resolve_path(a.state)
+    run = Path(a.run) if a.run else D.cache_dir() / state.name / "run"
     if a.save:
         print(f"campaign: saved the state after epoch {C.save(run, state)} to {state}")
         return

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use emoji_pipeline::synth::{camera_frame, Scene};
+use emoji_pipeline::synth::{benchmark_scene, camera_frame, BENCHMARK_FRAME};
 use emoji_pipeline::{
     aligned_face, argmax, crop_grey, face_crop, CropRegion, Pipeline, LABELS_LEN,
 };
@@ -128,7 +128,7 @@ pub struct SizeBucket {
 const SIZE_BUCKETS: [(u32, u32); 5] = [(60, 80), (80, 120), (120, 180), (180, 240), (240, 301)];
 
 /// The --camera frames: 640x480, face squares of 60..=300 px.
-const CAMERA: (u32, u32, u32, u32) = (640, 480, 60, 300);
+const CAMERA: (u32, u32, u32, u32) = BENCHMARK_FRAME;
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let pipeline = args.emotion.load()?;
@@ -448,11 +448,7 @@ fn prepare(pipeline: &Pipeline, path: &Path, index: usize, mode: Mode) -> Result
         }
         Mode::Camera { seed } => {
             let face = aligned_face(&img, contract);
-            let (w, h, min_side, max_side) = CAMERA;
-            let frame_seed = seed
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                .wrapping_add(index as u64);
-            let scene = Scene::random(frame_seed, w, h, min_side, max_side);
+            let scene = benchmark_scene(seed, index);
             let (frame, square) = camera_frame(&face, &scene)?;
             let (cx, cy) = square.center();
             let cut = CropRegion {

@@ -1,7 +1,9 @@
 //! Live-video smoothing: follow faces from frame to frame by box overlap, smooth their boxes and
 //! probabilities with an exponential filter whose time constant is in milliseconds (so it behaves
 //! the same at 10 or 60 frames a second), drop faces that have left, and flag a face `uncertain`
-//! when its top emotion is not clearly ahead.
+//! when its top emotion is not clearly ahead. What a face shows (its label, sure or not) changes
+//! only when the smoothed probabilities cross a band around each threshold (hysteresis), so that a
+//! face sitting on a threshold does not make the emoji flicker.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,18 +28,25 @@ pub struct TrackerConfig {
     pub min_confidence: f32,
     /// …or ahead of the runner-up by less than this.
     pub min_margin: f32,
+    /// Half-width of the band around `min_confidence` and `min_margin` that a face must cross to
+    /// change between sure and not sure, and the lead another label needs over the one shown to
+    /// take its place.
+    pub hysteresis: f32,
 }
 
 impl Default for TrackerConfig {
     fn default() -> Self {
         TrackerConfig {
             match_iou: 0.3,
-            probability_tau_ms: 300.0,
+            // 200 ms: an emoji follows a clear change of expression within ~300 ms; the hysteresis below,
+            // not a longer time constant, keeps it steady (bench/browser-follow.json).
+            probability_tau_ms: 200.0,
             box_tau_ms: 80.0,
             max_missed_frames: 5,
             max_missed_ms: 700.0,
             min_confidence: 0.4,
             min_margin: 0.1,
+            hysteresis: 0.04,
         }
     }
 }
@@ -69,6 +78,42 @@ struct Track {
     last_update_ms: f64,
     last_seen_ms: f64,
     missed: u32,
+    /// What the face shows since the latest frame.
+    shown: Shown,
+}
+
+/// The label a face shows and whether it is sure of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Shown {
+    top: usize,
+    uncertain: bool,
+}
+
+impl Shown {
+    /// What probabilities `p` show, given what the face showed before (`None`: a new face).
+    fn decide(p: &Probabilities, before: Option<Shown>, cfg: &TrackerConfig) -> Shown {
+        let best = argmax(p);
+        let top = match before {
+            // The label shown stays until another leads it by the band.
+            Some(b) if p[best] - p[b.top] < cfg.hysteresis => b.top,
+            _ => best,
+        };
+        let runner_up = p
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != top)
+            .map(|(_, &v)| v)
+            .fold(0.0f32, f32::max);
+        // A sure face turns unsure below the band, an unsure one sure above it.
+        let band = match before {
+            None => 0.0,
+            Some(b) if b.uncertain => cfg.hysteresis,
+            Some(_) => -cfg.hysteresis,
+        };
+        let uncertain =
+            p[top] < cfg.min_confidence + band || p[top] - runner_up < cfg.min_margin + band;
+        Shown { top, uncertain }
+    }
 }
 
 /// Follows faces across frames. Feed it every analysed frame in time order.
@@ -145,6 +190,7 @@ impl Tracker {
             track.last_update_ms = now_ms;
             track.last_seen_ms = now_ms;
             track.missed = 0;
+            track.shown = Shown::decide(&track.probabilities, Some(track.shown), &cfg);
         }
         for (t, used) in track_used.iter().enumerate() {
             if !used {
@@ -165,6 +211,7 @@ impl Tracker {
                     last_update_ms: now_ms,
                     last_seen_ms: now_ms,
                     missed: 0,
+                    shown: Shown::decide(&faces[f].probabilities, None, &cfg),
                 });
                 self.next_id = self.next_id.wrapping_add(1).max(1);
             }
@@ -173,24 +220,13 @@ impl Tracker {
     }
 
     fn view(&self, t: &Track) -> TrackedFace {
-        let top = argmax(&t.probabilities);
-        let confidence = t.probabilities[top];
-        let runner_up = t
-            .probabilities
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| i != top)
-            .map(|(_, &p)| p)
-            .fold(0.0f32, f32::max);
-        let uncertain = confidence < self.config.min_confidence
-            || confidence - runner_up < self.config.min_margin;
         TrackedFace {
             id: t.id,
             bbox: t.bbox,
             probabilities: t.probabilities,
-            top,
-            confidence,
-            uncertain,
+            top: t.shown.top,
+            confidence: t.probabilities[t.shown.top],
+            uncertain: t.shown.uncertain,
             missed_frames: t.missed,
         }
     }
@@ -253,6 +289,43 @@ mod tests {
         assert!(out[0].uncertain);
         let out = t.update(&[face(300.0, [0.0, 0.0, 0.0, 0.3, 0.2, 0.25, 0.25])], 0.0);
         assert!(out.iter().all(|f| f.uncertain));
+    }
+
+    /// Feeds one face's probabilities frame by frame, unsmoothed, and returns what it shows each frame.
+    fn shown_over(frames: &[Probabilities]) -> Vec<(usize, bool)> {
+        let mut t = Tracker::new(TrackerConfig {
+            probability_tau_ms: 0.0,
+            ..TrackerConfig::default()
+        });
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let f = t.update(&[face(0.0, *p)], i as f64 * 33.0)[0];
+                (f.top, f.uncertain)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_face_on_a_threshold_does_not_flicker() {
+        // Margins 0.11 and 0.07 in turn: either side of min_margin (0.1), within the band.
+        let edge = [0.52, 0.41].map(|h| h as f32);
+        let lower = [0.50, 0.43].map(|h| h as f32);
+        let p = |[h, s]: [f32; 2]| [0.0, 0.0, 0.0, h, 0.0, s, 1.0 - h - s];
+        let shown = shown_over(&[p(edge), p(lower), p(edge), p(lower), p(edge)]);
+        assert!(shown.iter().all(|&s| s == (3, false)), "{shown:?}");
+        // A clear drop (margin 0.02) makes it unsure; back to 0.11 it stays unsure; 0.2 makes it sure again.
+        let shown = shown_over(&[p(edge), p([0.46, 0.44]), p(edge), p([0.55, 0.35])]);
+        assert_eq!(shown, vec![(3, false), (3, true), (3, true), (3, false)]);
+    }
+
+    #[test]
+    fn the_label_shown_changes_only_when_another_clearly_leads() {
+        let p = |h: f32, s: f32| [0.0, 0.0, 0.0, h, 0.0, s, 1.0 - h - s];
+        let shown = shown_over(&[p(0.6, 0.3), p(0.44, 0.46), p(0.42, 0.48), p(0.3, 0.6)]);
+        // Sad leads by 0.02 (within the band of 0.04): happy stays shown, unsure; by 0.06: sad, still unsure.
+        assert_eq!(shown, vec![(3, false), (3, true), (5, true), (5, false)]);
     }
 
     #[test]

@@ -131,6 +131,20 @@ pub struct Scene {
     pub jpeg_quality: u8,
 }
 
+/// The full-path benchmark's frames (`emoji-mirror evaluate --camera`, and the browser's in
+/// `tests/browser_fullpath.rs`): width, height, and the face square's smallest and largest side.
+pub const BENCHMARK_FRAME: (u32, u32, u32, u32) = (640, 480, 60, 300);
+
+/// The scene of the `index`-th face of a full-path benchmark run with `seed`: the same seed and
+/// index give the same frame wherever the benchmark runs.
+pub fn benchmark_scene(seed: u64, index: usize) -> Scene {
+    let (w, h, min_side, max_side) = BENCHMARK_FRAME;
+    let frame_seed = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(index as u64);
+    Scene::random(frame_seed, w, h, min_side, max_side)
+}
+
 impl Scene {
     /// A `width` x `height` frame with a face square of `min_side..=max_side` pixels (log-uniform,
     /// so small faces are as common as large ones per octave), anywhere inside the frame, tilted
