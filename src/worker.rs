@@ -1,5 +1,5 @@
-//! The inference worker: keeps the `Pipeline`, the `Tracker` and the detector's `StreamSearch` of the live
-//! camera, and answers one frame at a time.
+//! The inference worker: keeps the `Pipeline`, the `Tracker` and the `Stream` (the detector's search, the
+//! classifier's next view) of the live camera, and answers one frame at a time.
 //!
 //! The page never sends a new frame before the answer to the last one has arrived, so the worker needs no queue.
 //! The pixel buffer is kept between frames so that a long session does not churn the wasm heap.
@@ -7,9 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use emoji_pipeline::{
-    Contract, Frame, Pipeline, StreamSearch, TrackedFace, Tracker, TrackerConfig,
-};
+use emoji_pipeline::{Contract, Frame, Pipeline, Stream, TrackedFace, Tracker, TrackerConfig};
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -22,7 +20,7 @@ use crate::raw_frame::{self, RawLayout};
 struct Inference {
     pipeline: Option<Pipeline>,
     tracker: Tracker,
-    stream: StreamSearch,
+    stream: Stream,
     pixels: Vec<u8>,
     /// A camera frame's planes, as they came (kept too).
     raw: Vec<u8>,
@@ -34,7 +32,7 @@ pub fn start() {
     let state = Rc::new(RefCell::new(Inference {
         pipeline: None,
         tracker: Tracker::new(TrackerConfig::default()),
-        stream: StreamSearch::new(),
+        stream: Stream::new(),
         pixels: Vec::new(),
         raw: Vec::new(),
     }));
@@ -72,7 +70,7 @@ impl Inference {
             Request::Init => Some(self.init(payloads)),
             Request::ResetTracker => {
                 self.tracker.reset();
-                self.stream = StreamSearch::new();
+                self.stream = Stream::new();
                 None
             }
             Request::Frame {

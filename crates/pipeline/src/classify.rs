@@ -22,6 +22,17 @@ pub const MAX_BATCH: usize = 8;
 /// Probabilities for one face, in the contract's label order.
 pub type Probabilities = [f32; LABELS_LEN];
 
+/// Which views of each face the classifier reads ([`EmotionClassifier::classify_views`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Views {
+    /// The face as it is.
+    Face,
+    /// Its mirror image.
+    Mirror,
+    /// Both, their probabilities averaged (the contract's `test_time_flip`).
+    Both,
+}
+
 /// The emotion model, ready to run.
 #[derive(Debug, Clone)]
 pub struct EmotionClassifier {
@@ -101,8 +112,19 @@ impl EmotionClassifier {
     /// [`crate::face_crop`] makes them): contrast, equalisation and normalisation happen here. With the
     /// contract's `test_time_flip`, each face's probabilities are the mean of its own and its mirror's.
     pub fn classify(&self, faces: &[GrayImage]) -> Result<Vec<Probabilities>> {
+        let views = if self.contract.test_time_flip {
+            Views::Both
+        } else {
+            Views::Face
+        };
+        self.classify_views(faces, views)
+    }
+
+    /// [`EmotionClassifier::classify`] of the chosen views of each face: the face, its mirror, or the
+    /// mean of both.
+    pub fn classify_views(&self, faces: &[GrayImage], which: Views) -> Result<Vec<Probabilities>> {
         let s = self.contract.input_size;
-        let views = if self.contract.test_time_flip { 2 } else { 1 };
+        let views = if which == Views::Both { 2 } else { 1 };
         let mut data = Vec::with_capacity(faces.len() * views * (s * s) as usize);
         for (index, f) in faces.iter().enumerate() {
             if f.dimensions() != (s, s) {
@@ -115,10 +137,13 @@ impl EmotionClassifier {
             }
             let start = data.len();
             data.extend(face_tensor_input(f, &self.contract));
-            if views == 2 {
+            if which != Views::Face {
                 // Contrast and equalisation do not depend on pixel positions: mirroring the input tensor
                 // equals preprocessing the mirrored face (tested).
                 let mirror: Vec<f32> = mirrored_rows(&data[start..], s as usize).collect();
+                if which == Views::Mirror {
+                    data.truncate(start);
+                }
                 data.extend(mirror);
             }
         }

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 pub use annotate::{annotate, Annotation};
-pub use classify::{argmax, softmax, EmotionClassifier, Probabilities};
+pub use classify::{argmax, softmax, EmotionClassifier, Probabilities, Views};
 pub use contract::{emoji, label, Contract, CropParams, LABELS_LEN};
 #[cfg(feature = "onnx")]
 pub use convert::onnx_to_nnef;
@@ -74,6 +74,23 @@ pub struct StageTimings {
 pub struct Analysis {
     pub faces: Vec<FaceResult>,
     pub timings: StageTimings,
+}
+
+/// A live stream's state from one frame to the next: the detector's search ([`StreamSearch`]) and, with the
+/// contract's test-time flip, which view of the faces the classifier reads next. A stream reads each face and its
+/// mirror on alternate frames and the tracker's smoothing (a time constant of several frames) averages them: the
+/// flip's benefit at one classification a frame, not two. A photo or a dataset image, judged alone, still averages
+/// both views at once.
+#[derive(Debug, Clone, Default)]
+pub struct Stream {
+    search: StreamSearch,
+    mirror_next: bool,
+}
+
+impl Stream {
+    pub fn new() -> Self {
+        Self::default()
+    }
 }
 
 /// Detector + classifier + contract, loaded once.
@@ -137,17 +154,33 @@ impl Pipeline {
         self.analyze_with(img, None)
     }
 
-    /// [`Pipeline::analyze`] on one frame of a camera stream: the detector's search carries over from the frame
-    /// before ([`StreamSearch`]), so that a frame without a face found costs a few network runs, not a photo's.
-    pub fn analyze_in_stream(&self, img: &RgbImage, stream: &mut StreamSearch) -> Result<Analysis> {
+    /// [`Pipeline::analyze`] on one frame of a camera stream ([`Stream`]): the detector's search carries over from
+    /// the frame before, so that a frame without a face found costs a few network runs, not a photo's; with the
+    /// contract's test-time flip, the frames read a face and its mirror in turn.
+    pub fn analyze_in_stream(&self, img: &RgbImage, stream: &mut Stream) -> Result<Analysis> {
         self.analyze_with(img, Some(stream))
     }
 
-    fn analyze_with(&self, img: &RgbImage, stream: Option<&mut StreamSearch>) -> Result<Analysis> {
+    fn analyze_with(&self, img: &RgbImage, stream: Option<&mut Stream>) -> Result<Analysis> {
         let start = Instant::now();
-        let detections = match stream {
-            Some(stream) => self.detector.detect_in_stream(img, stream)?,
-            None => self.detector.detect(img)?,
+        let flip = self.contract.test_time_flip;
+        let (detections, views) = match stream {
+            Some(stream) => {
+                let views = match (flip, stream.mirror_next) {
+                    (false, _) => Views::Face,
+                    (true, false) => Views::Face,
+                    (true, true) => Views::Mirror,
+                };
+                stream.mirror_next = flip && !stream.mirror_next;
+                (
+                    self.detector.detect_in_stream(img, &mut stream.search)?,
+                    views,
+                )
+            }
+            None => (
+                self.detector.detect(img)?,
+                if flip { Views::Both } else { Views::Face },
+            ),
         };
         let detect_ms = ms_since(start);
 
@@ -159,7 +192,7 @@ impl Pipeline {
         let crop_ms = ms_since(t);
 
         let t = Instant::now();
-        let probabilities = self.classifier.classify(&crops)?;
+        let probabilities = self.classifier.classify_views(&crops, views)?;
         let classify_ms = ms_since(t);
 
         let faces = detections
@@ -187,11 +220,7 @@ impl Pipeline {
     }
 
     /// [`Pipeline::analyze_in_stream`] on raw RGBA canvas pixels.
-    pub fn analyze_stream_frame(
-        &self,
-        frame: Frame<'_>,
-        stream: &mut StreamSearch,
-    ) -> Result<Analysis> {
+    pub fn analyze_stream_frame(&self, frame: Frame<'_>, stream: &mut Stream) -> Result<Analysis> {
         self.analyze_in_stream(&frame.to_rgb()?, stream)
     }
 

@@ -3,7 +3,7 @@
 
 use emoji_pipeline::{
     onnx_to_nnef, Contract, DetectorConfig, EmotionClassifier, FaceDetector, ModelFormat, Pipeline,
-    SHIPPED_DETECTOR, SHIPPED_EMOTION,
+    Stream, Views, SHIPPED_DETECTOR, SHIPPED_EMOTION,
 };
 
 use crate::common;
@@ -136,4 +136,63 @@ fn test_time_flip_averages_a_face_and_its_mirror() {
         }
     }
     assert!(changed > 0, "the flip changed nothing: is the mirror used?");
+}
+
+/// A live stream reads each face and its mirror on alternate frames (one classification a frame, the tracker's
+/// smoothing averages them): two frames in turn give exactly the face's and the mirror's probabilities, whose mean is
+/// what a photo of the same frame gets at once.
+#[test]
+fn a_stream_reads_a_face_and_its_mirror_in_turn() {
+    let pipeline = Pipeline::shipped().expect("shipped models load");
+    assert!(
+        pipeline.contract().test_time_flip,
+        "the shipped contract flips"
+    );
+    let (path, _) = &common::val_sample(300)[3];
+    let face = common::load_grey(path);
+    let (frame, _) = emoji_pipeline::synth::frame_with_face(&face, 640, 480, 200, 100, 220, 3);
+    let top = |a: &emoji_pipeline::Analysis| a.faces.first().expect("a face").probabilities;
+    let photo = top(&pipeline.analyze(&frame).unwrap());
+    let mut stream = Stream::new();
+    let views: Vec<_> = (0..3)
+        .map(|_| top(&pipeline.analyze_in_stream(&frame, &mut stream).unwrap()))
+        .collect();
+    let classifier = pipeline.classifier();
+    let crop = {
+        let det = pipeline.detector().detect(&frame).unwrap()[0];
+        emoji_pipeline::face_crop(&frame, &det, pipeline.contract())
+    };
+    let mirrored = image::imageops::flip_horizontal(&crop);
+    let as_face = classifier
+        .classify_views(std::slice::from_ref(&crop), Views::Face)
+        .unwrap()[0];
+    let as_mirror = classifier
+        .classify_views(std::slice::from_ref(&crop), Views::Mirror)
+        .unwrap()[0];
+    let mirror_as_face = classifier
+        .classify_views(std::slice::from_ref(&mirrored), Views::Face)
+        .unwrap()[0];
+    let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4);
+    assert!(
+        close(&as_mirror, &mirror_as_face),
+        "the mirror view is the mirrored face's"
+    );
+    assert!(
+        close(&views[0], &as_face) && close(&views[1], &as_mirror),
+        "frames read the face, then its mirror"
+    );
+    assert!(close(&views[2], &views[0]), "and then the face again");
+    assert!(
+        !close(&views[0], &views[1]),
+        "the two views differ for this face"
+    );
+    let mean: Vec<f32> = views[0]
+        .iter()
+        .zip(&views[1])
+        .map(|(a, b)| (a + b) / 2.0)
+        .collect();
+    assert!(
+        close(&mean, &photo),
+        "their mean is the photo's: {mean:?} vs {photo:?}"
+    );
 }
