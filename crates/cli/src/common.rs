@@ -28,17 +28,43 @@ pub struct EmotionModel {
     /// Classify each face alone, without its mirror image, even where the contract flips.
     #[arg(long, conflicts_with = "test_time_flip")]
     pub no_test_time_flip: bool,
+    /// Cut faces as squares of this many times the detector's box instead of the contract's `crop.scale`: to
+    /// measure the framing (crates/pipeline/CROP.md).
+    #[arg(long, value_name = "X")]
+    pub crop_scale: Option<f32>,
+    /// Move the crop's centre down by this share of its side instead of the contract's `crop.shift_y` (negative:
+    /// up): to measure the framing.
+    #[arg(long, value_name = "Y", allow_hyphen_values = true)]
+    pub crop_shift_y: Option<f32>,
 }
 
 impl EmotionModel {
     /// The shipped pipeline with this emotion model (the contract's flip, or on when asked).
     pub fn load(&self) -> Result<Pipeline> {
         let pipeline = Pipeline::shipped().context("loading the shipped models")?;
-        if self.model.is_none() && self.flip() == pipeline.contract().test_time_flip {
+        if self.model.is_none()
+            && self.flip() == pipeline.contract().test_time_flip
+            && self.crop_scale.is_none()
+            && self.crop_shift_y.is_none()
+        {
             return Ok(pipeline);
         }
         let mut contract = pipeline.contract().clone();
         contract.test_time_flip = self.flip();
+        if let Some(scale) = self.crop_scale {
+            anyhow::ensure!(
+                scale.is_finite() && (0.5..=3.0).contains(&scale),
+                "--crop-scale {scale}: expected 0.5 to 3.0 times the detector's box"
+            );
+            contract.crop.scale = scale;
+        }
+        if let Some(shift) = self.crop_shift_y {
+            anyhow::ensure!(
+                shift.is_finite() && (-0.5..=0.5).contains(&shift),
+                "--crop-shift-y {shift}: expected -0.5 to 0.5 of the crop's side"
+            );
+            contract.crop.shift_y = shift;
+        }
         let bytes = self.bytes()?;
         let classifier = EmotionClassifier::from_bytes(&bytes, &contract)
             .with_context(|| format!("loading {}", self.name()))?;
@@ -66,10 +92,18 @@ impl EmotionModel {
             None => "shipped (models/emotion_int8.nnef.tar)".into(),
             Some(p) => p.display().to_string(),
         };
-        if self.flip() {
+        let model = if self.flip() {
             model + ", test-time flip"
         } else {
             model
+        };
+        let model = match self.crop_scale {
+            Some(scale) => format!("{model}, crops {scale}x the detector's box"),
+            None => model,
+        };
+        match self.crop_shift_y {
+            Some(shift) => format!("{model}, crop centre moved by {shift} of its side"),
+            None => model,
         }
     }
 }

@@ -177,3 +177,39 @@ fn test_time_flip_is_measured_on_the_same_faces() {
         "the flip changed no reading"
     );
 }
+
+/// `--crop-scale` cuts the faces found in the frames at another size (the framing's lever, FULLPATH.md): the
+/// contract's own scale reads exactly what the default reads, a much larger one reads differently and says so, and
+/// a scale that makes no sense is refused with a message.
+#[test]
+fn the_crop_scale_is_measured_on_the_same_frames() {
+    let default = camera_json(&["--every", "50", "--seed", "3"]);
+    let contract = emoji_pipeline::Contract::shipped().crop.scale.to_string();
+    let same = camera_json(&["--every", "50", "--seed", "3", "--crop-scale", &contract]);
+    assert_eq!(same["confusion"], default["confusion"]);
+    let wide = camera_json(&["--every", "50", "--seed", "3", "--crop-scale", "1.8"]);
+    assert_ne!(
+        wide["confusion"], default["confusion"],
+        "a 1.8x crop read every frame alike"
+    );
+    assert!(
+        wide["model"].as_str().unwrap().contains("1.8x"),
+        "{}",
+        wide["model"]
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .args([
+            "evaluate",
+            "--camera",
+            "--every",
+            "50",
+            "--crop-scale",
+            "9",
+            "--data",
+        ])
+        .arg(data_dir().join("val"))
+        .output()
+        .expect("runs");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--crop-scale 9"));
+}

@@ -131,8 +131,10 @@ impl Pipeline {
         Self::from_bytes(SHIPPED_DETECTOR, SHIPPED_EMOTION)
     }
 
-    /// The same pipeline with another emotion model (e.g. the float form).
+    /// The same pipeline with another emotion model (e.g. the float form), and that model's contract (which the
+    /// crop and the test-time flip follow too).
     pub fn with_classifier(mut self, classifier: EmotionClassifier) -> Self {
+        self.contract = classifier.contract().clone();
         self.classifier = classifier;
         self
     }
