@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use common::*;
-use emoji_pipeline::synth::{benchmark_scene, camera_frame, Scene};
+use emoji_pipeline::synth::{benchmark_scene, camera_frame, Scene, BENCHMARK_SIZE_BUCKETS};
 use emoji_pipeline::{label, Pipeline, LABELS_LEN};
 use image::{GrayImage, Rgb, RgbImage};
 use serde_json::{json, Value};
@@ -352,9 +352,6 @@ fn camera(video: std::path::PathBuf) -> BrowserOptions {
     }
 }
 
-/// Face-size buckets (square side in the 640x480 frame), as `evaluate --camera` reports them.
-const SIZE_BUCKETS: [(u32, u32); 5] = [(60, 80), (80, 120), (120, 180), (180, 240), (240, 301)];
-
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a benchmark (about 5 minutes); run by scripts/bench-browser.sh fullpath"]
 async fn labelled_faces_in_the_browser() -> Result<()> {
@@ -406,7 +403,7 @@ async fn labelled_faces_in_the_browser() -> Result<()> {
         let (mut browser_pairs, mut n320, mut n640, mut crops) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut n640_best = Vec::new();
         let (mut agree, mut not_sure, mut unseen) = (0, 0, 0);
-        let mut by_size = vec![(0usize, 0usize, 0usize); SIZE_BUCKETS.len()];
+        let mut by_size = vec![(0usize, 0usize, 0usize); BENCHMARK_SIZE_BUCKETS.len()];
         for (i, f) in faces.iter().enumerate() {
             let Some(run) = rec.segment(i as u32, min_frames) else {
                 unseen += 1;
@@ -421,7 +418,7 @@ async fn labelled_faces_in_the_browser() -> Result<()> {
             n640.push((f.label, f.native_640));
             n640_best.push((f.label, f.native_640_best_scored));
             crops.push((f.label, f.crop));
-            if let Some(b) = SIZE_BUCKETS.iter().position(|(lo, hi)| (*lo..*hi).contains(&f.side)) {
+            if let Some(b) = BENCHMARK_SIZE_BUCKETS.iter().position(|(lo, hi)| (*lo..*hi).contains(&f.side)) {
                 by_size[b].0 += 1;
                 by_size[b].1 += usize::from(read == Some(f.label));
                 by_size[b].2 += usize::from(f.native_320 == Some(f.label));
@@ -448,7 +445,7 @@ async fn labelled_faces_in_the_browser() -> Result<()> {
             "crops": scores(&crops),
             "browser_agrees_with_native_320": round(agree as f64 / seen),
             "segments_not_seen_whole": unseen,
-            "by_face_px": SIZE_BUCKETS.iter().zip(&by_size).map(|((lo, hi), (n, b, nat))| json!({
+            "by_face_px": BENCHMARK_SIZE_BUCKETS.iter().zip(&by_size).map(|((lo, hi), (n, b, nat))| json!({
                 "face_px": format!("{lo}-{}", hi - 1), "faces": n,
                 "browser": round(*b as f64 / (*n).max(1) as f64), "native_320": round(*nat as f64 / (*n).max(1) as f64),
             })).collect::<Vec<_>>(),

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use emoji_pipeline::synth::{benchmark_scene, camera_frame, BENCHMARK_FRAME};
+use emoji_pipeline::synth::{
+    benchmark_scene, camera_frame, BENCHMARK_FRAME, BENCHMARK_SIZE_BUCKETS,
+};
 use emoji_pipeline::{
     aligned_face, argmax, crop_grey, face_crop, CropRegion, Pipeline, LABELS_LEN,
 };
@@ -124,8 +126,8 @@ pub struct SizeBucket {
     pub crop_macro_f1: f64,
 }
 
-/// Face-size buckets of the --camera report (square side, pixels; the last includes 300).
-const SIZE_BUCKETS: [(u32, u32); 5] = [(60, 80), (80, 120), (120, 180), (180, 240), (240, 301)];
+/// Face-size buckets of the --camera report.
+const SIZE_BUCKETS: [(u32, u32); 5] = BENCHMARK_SIZE_BUCKETS;
 
 /// The --camera frames: 640x480, face squares of 60..=300 px.
 const CAMERA: (u32, u32, u32, u32) = BENCHMARK_FRAME;

@@ -135,6 +135,11 @@ pub struct Scene {
 /// `tests/browser_fullpath.rs`): width, height, and the face square's smallest and largest side.
 pub const BENCHMARK_FRAME: (u32, u32, u32, u32) = (640, 480, 60, 300);
 
+/// The full-path benchmark's face-size buckets (square side in the frame, pixels, from..to; the last
+/// includes 300), as both benchmarks report them.
+pub const BENCHMARK_SIZE_BUCKETS: [(u32, u32); 5] =
+    [(60, 80), (80, 120), (120, 180), (180, 240), (240, 301)];
+
 /// The scene of the `index`-th face of a full-path benchmark run with `seed`: the same seed and
 /// index give the same frame wherever the benchmark runs.
 pub fn benchmark_scene(seed: u64, index: usize) -> Scene {
