@@ -270,17 +270,10 @@ struct NativeReading {
 
 fn native(pipeline: &Pipeline, frame: &RgbImage) -> NativeReading {
     let analysis = pipeline.analyze(frame).expect("native analysis");
-    let faces = &analysis.faces;
     NativeReading {
-        largest: faces
-            .iter()
-            .max_by(|a, b| {
-                (a.detection.bbox.w * a.detection.bbox.h)
-                    .total_cmp(&(b.detection.bbox.w * b.detection.bbox.h))
-            })
-            .map(|f| (f.top(), f.probabilities[f.top()])),
-        best_scored: faces.first().map(|f| f.top()),
-        faces: faces.len(),
+        largest: largest_face(&analysis).map(|f| (f.top(), f.probabilities[f.top()])),
+        best_scored: analysis.faces.first().map(|f| f.top()),
+        faces: analysis.faces.len(),
     }
 }
 
@@ -488,22 +481,15 @@ async fn follow_and_steady() -> Result<()> {
     let pipeline = native_pipeline();
     let faces = labelled_faces();
     // Faces the native pipeline reads as their label with some confidence: an expression the page should show.
-    let clear: Vec<Vec<&GrayImage>> = (0..LABELS_LEN)
-        .map(|l| {
-            faces
-                .iter()
-                .enumerate()
-                .filter(|(i, (fl, _, face))| {
-                    let (frame, _) =
-                        camera_frame(face, &benchmark_scene(SCENE_SEED, *i)).expect("a frame");
-                    *fl == l
-                        && native_top(&pipeline, &as_the_page_sees(&frame))
-                            .is_some_and(|(t, p)| t == l && p >= 0.6)
-                })
-                .map(|(_, (_, _, face))| face)
-                .collect()
-        })
-        .collect();
+    let mut clear: Vec<Vec<&GrayImage>> = vec![Vec::new(); LABELS_LEN];
+    for (i, (l, _, face)) in faces.iter().enumerate() {
+        let (frame, _) = camera_frame(face, &benchmark_scene(SCENE_SEED, i))?;
+        if native_top(&pipeline, &as_the_page_sees(&frame))
+            .is_some_and(|(t, p)| t == *l && p >= 0.6)
+        {
+            clear[*l].push(face);
+        }
+    }
     let with_faces: Vec<usize> = (0..LABELS_LEN).filter(|&l| !clear[l].is_empty()).collect();
     ensure!(
         with_faces.len() >= 3,

@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use emoji_mirror_site::camera::LIVE_MAX_SIDE;
 use emoji_mirror_site::draw::fit_within;
 use emoji_pipeline::synth::{background, paste_face};
-use emoji_pipeline::{BoxF, Pipeline};
+use emoji_pipeline::{Analysis, BoxF, FaceResult, Pipeline};
 use fantoccini::{Client, ClientBuilder, Locator};
 use image::{GrayImage, RgbImage};
 use serde_json::{json, Value};
@@ -177,11 +177,18 @@ pub fn js_picture_pixels() -> String {
 /// The label the native pipeline gives the largest face of `frame`, and how many faces it finds.
 pub fn native_reading(pipeline: &Pipeline, frame: &RgbImage) -> (Option<usize>, usize) {
     let analysis = pipeline.analyze(frame).expect("native analysis");
-    let main = analysis.faces.iter().max_by(|a, b| {
+    (
+        largest_face(&analysis).map(|f| f.top()),
+        analysis.faces.len(),
+    )
+}
+
+/// The largest face of an analysis: the one the page shows as its main face (`Report::main_face`).
+pub fn largest_face(analysis: &Analysis) -> Option<&FaceResult> {
+    analysis.faces.iter().max_by(|a, b| {
         (a.detection.bbox.w * a.detection.bbox.h)
             .total_cmp(&(b.detection.bbox.w * b.detection.bbox.h))
-    });
-    (main.map(|f| f.top()), analysis.faces.len())
+    })
 }
 
 /// Writes frames as a YUV4MPEG2 4:2:0 file, the format Chromium's fake camera plays (looped). Chromium reads it as

@@ -168,11 +168,12 @@ impl Pipeline {
         let flip = self.contract.test_time_flip;
         let (detections, views) = match stream {
             Some(stream) => {
-                let views = match (flip, stream.mirror_next) {
-                    (false, _) => Views::Face,
-                    (true, false) => Views::Face,
-                    (true, true) => Views::Mirror,
+                let views = if stream.mirror_next {
+                    Views::Mirror
+                } else {
+                    Views::Face
                 };
+                // Without the flip the stream never turns to the mirror.
                 stream.mirror_next = flip && !stream.mirror_next;
                 (
                     self.detector.detect_in_stream(img, &mut stream.search)?,
