@@ -9,7 +9,7 @@ use tract_nnef::prelude::*;
 
 use crate::contract::{Contract, LABELS_LEN};
 use crate::error::{PipelineError, Result};
-use crate::model::{load_runnable, InputShape};
+use crate::model::{load_typed, runnable, with_fixed_batch, InputShape};
 use crate::normalize::face_tensor_input;
 
 const MODEL: &str = "emotion classifier";
@@ -36,7 +36,11 @@ pub enum Views {
 /// The emotion model, ready to run.
 #[derive(Debug, Clone)]
 pub struct EmotionClassifier {
+    /// Any batch size (the graph's symbolic batch axis).
     plan: Arc<TypedRunnableModel>,
+    /// The same graph optimised for one face, what a live frame sends: tract plans each layer for known shapes
+    /// (11–13% less time a face in wasm, crates/cli/BENCH.md), and gives the same logits (tested).
+    single: Arc<TypedRunnableModel>,
     contract: Contract,
 }
 
@@ -44,8 +48,13 @@ impl EmotionClassifier {
     /// Loads an emotion model (NNEF archive, or ONNX with the `onnx` feature; input `[batch, 1, S, S]` float,
     /// output `[batch, 7]` logits).
     pub fn from_bytes(model: &[u8], contract: &Contract) -> Result<Self> {
-        let plan = load_runnable(model, MODEL, &Self::input_shape(contract))?;
+        let typed = load_typed(model, MODEL, &Self::input_shape(contract))?;
+        let single = with_fixed_batch(&typed, 1, MODEL)?
+            .map(|one| runnable(one, MODEL))
+            .transpose()?;
+        let plan = runnable(typed, MODEL)?;
         Ok(EmotionClassifier {
+            single: single.unwrap_or_else(|| plan.clone()),
             plan,
             contract: contract.clone(),
         })
@@ -82,8 +91,8 @@ impl EmotionClassifier {
         for chunk in data.chunks(MAX_BATCH * s * s) {
             let n = chunk.len() / (s * s);
             let t = Tensor::from_shape(&[n, 1, s, s], chunk).map_err(|e| fail(format!("{e:#}")))?;
-            let res = self
-                .plan
+            let plan = if n == 1 { &self.single } else { &self.plan };
+            let res = plan
                 .run(tvec!(t.into()))
                 .map_err(|e| fail(format!("{e:#}")))?;
             let first = res

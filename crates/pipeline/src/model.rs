@@ -48,18 +48,47 @@ pub(crate) fn load_runnable(
     model: &'static str,
     input: &InputShape,
 ) -> Result<Arc<TypedRunnableModel>> {
-    let err = load_error(model);
-    let typed = match ModelFormat::of(bytes) {
+    runnable(load_typed(bytes, model, input)?, model)
+}
+
+/// Reads a model (NNEF, or ONNX with the `onnx` feature) as a typed graph, not yet optimised.
+pub(crate) fn load_typed(
+    bytes: &[u8],
+    model: &'static str,
+    input: &InputShape,
+) -> Result<TypedModel> {
+    match ModelFormat::of(bytes) {
         ModelFormat::Nnef => tract_nnef::nnef()
             .model_for_read(&mut std::io::Cursor::new(bytes))
-            .map_err(&err)?,
-        ModelFormat::Onnx => onnx_typed(bytes, model, input)?,
-    };
+            .map_err(load_error(model)),
+        ModelFormat::Onnx => onnx_typed(bytes, model, input),
+    }
+}
+
+/// Optimises a typed graph for this machine and makes it runnable.
+pub(crate) fn runnable(typed: TypedModel, model: &'static str) -> Result<Arc<TypedRunnableModel>> {
+    let err = load_error(model);
     typed
         .into_optimized()
         .map_err(&err)?
         .into_runnable()
         .map_err(err)
+}
+
+/// The graph with its symbolic batch axis (the first input's first axis) fixed to `batch`; `None` where that axis
+/// is not symbolic.
+pub(crate) fn with_fixed_batch(
+    typed: &TypedModel,
+    batch: i64,
+    model: &'static str,
+) -> Result<Option<TypedModel>> {
+    let err = load_error(model);
+    let fact = typed.input_fact(0).map_err(&err)?;
+    let Some(TDim::Sym(symbol)) = fact.shape.iter().next().cloned() else {
+        return Ok(None);
+    };
+    let fixed = std::collections::HashMap::from([(symbol, batch.to_dim())]);
+    typed.set_symbols(&fixed).map(Some).map_err(err)
 }
 
 #[cfg(not(feature = "onnx"))]

@@ -196,3 +196,27 @@ fn a_stream_reads_a_face_and_its_mirror_in_turn() {
         "their mean is the photo's: {mean:?} vs {photo:?}"
     );
 }
+
+#[test]
+fn one_face_alone_reads_as_it_does_in_a_batch() {
+    // A live frame's single face runs a plan optimised for a batch of one; photos and `evaluate` send batches.
+    let pipeline = Pipeline::shipped().expect("shipped models load");
+    let classifier = pipeline.classifier();
+    let faces: Vec<_> = common::val_sample(300)
+        .iter()
+        .take(7)
+        .map(|(path, _)| common::load_grey(path))
+        .collect();
+    let batched = classifier.classify_views(&faces, Views::Face).unwrap();
+    for (face, in_batch) in faces.iter().zip(&batched) {
+        let alone = classifier
+            .classify_views(std::slice::from_ref(face), Views::Face)
+            .unwrap()[0];
+        let worst = alone
+            .iter()
+            .zip(in_batch)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-6, "alone {alone:?}, in a batch {in_batch:?}");
+    }
+}
