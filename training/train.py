@@ -81,7 +81,8 @@ class Config:
     ema: float = 0.0  # per-step decay of a moving average of the weights (0 = none): evaluated and saved beside
     max_minutes: float = 0.0  # stop after the epoch that passes this wall time and finish as usual (0 = no limit)
     channels_last: bool = True  # NHWC convolutions: ~1.2x faster on these CPUs (training/SPEED.md), same maths
-    teacher: str = ""  # distil from this checkpoint (a best.pt of any arch): its softened outputs join the loss
+    teacher: str = ""  # distil from this checkpoint (a best.pt of any arch; several comma-separated are averaged;
+    # PATH#ema takes a checkpoint's moving average): its softened outputs join the loss
     kd_alpha: float = 0.7  # with a teacher: the share of the distillation term (the rest: cross-entropy on labels)
     kd_temperature: float = 4.0  # with a teacher: both softmaxes at this temperature (Hinton et al. 2015)
 
@@ -106,6 +107,14 @@ PRESETS: dict[str, dict] = {
     "campaign-camera": dict(epochs=100, batch_size=128, optimizer="adamw", lr=3e-3, weight_decay=5e-2,
                             schedule="onecycle", dropout=0.3, warmup_pct=0.15, label_smoothing=0.1, aug="camera",
                             threads=2, amp=False, ema=0.999, seed=2),
+    # the third campaign (session 9): the two finished campaigns' moving averages as one teacher (their averaged
+    # logits read 68.0% on val with the flip, each alone 66.2-66.8%), distilled into the shipped weights on camera-like
+    # crops (wide augmentation makes the student match its teacher on more of the input space)
+    "campaign-distil": dict(epochs=40, batch_size=128, optimizer="adamw", lr=1.5e-3, weight_decay=5e-2,
+                            schedule="onecycle", dropout=0.3, warmup_pct=0.15, label_smoothing=0.1, aug="camera",
+                            threads=2, amp=False, ema=0.999, seed=3, init="models/emotion_fp32.onnx",
+                            teacher="training/campaign/state.pt#ema,training/campaign-camera/state.pt#ema",
+                            kd_alpha=0.7, kd_temperature=4.0),
     # stage 1 of the campaign (measured, did not pay: MODEL_CARD.md): a warm restart from the shipped float weights
     "warm-restart": dict(epochs=8, batch_size=128, optimizer="adamw", lr=1.5e-3, weight_decay=5e-2,
                          schedule="onecycle", dropout=0.3, warmup_pct=0.1, label_smoothing=0.1, aug="full", threads=2,
@@ -268,20 +277,44 @@ def load_data(cfg: Config, contract, rank: int):
         "train": train.report, "val": val.report}
 
 
+class TeacherEnsemble(nn.Module):
+    """Frozen teachers whose logits are averaged: several runs of the shipped net teach one student."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x).float() for m in self.members]).mean(0)
+
+
 def load_teacher(cfg: Config, device: torch.device, memory_format, master: bool) -> nn.Module | None:
-    """The frozen teacher of --teacher (eval mode: its dropout off, its batch-norm statistics fixed), or None."""
+    """The frozen teacher of --teacher (eval mode: its dropout off, its batch-norm statistics fixed), or None.
+    --teacher is one checkpoint or several, comma-separated; `PATH#ema` takes a checkpoint's moving-average weights
+    (a campaign's committed state.pt holds both), and several teachers' logits are averaged."""
     if not cfg.teacher:
         return None
-    path = resolve_path(cfg.teacher)
-    if not path.exists():
-        raise SystemExit(f"--teacher: no checkpoint at {path}")
-    teacher, ck = load_checkpoint_model(path)
-    for p in teacher.parameters():
-        p.requires_grad_(False)
+    members = []
+    for spec in cfg.teacher.split(","):
+        path_text, _, which = spec.strip().partition("#")
+        path = resolve_path(path_text)
+        if not path.exists():
+            raise SystemExit(f"--teacher: no checkpoint at {path}")
+        if which not in ("", "model", "ema"):
+            raise SystemExit(f"--teacher {spec}: after '#' comes 'model' or 'ema', not '{which}'")
+        teacher, ck = load_checkpoint_model(path, which or "model")
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        if master:
+            acc = ck.get("metrics", {}).get("accuracy")
+            print(f"distilling from {spec.strip()} ({ck['config']['arch']}, epoch {ck['epoch']}"
+                  + (f", PublicTest (val) acc {acc:.4f}" if acc is not None else "") + ")")
+        members.append(teacher)
     if master:
-        print(f"distilling from {cfg.teacher} ({ck['config']['arch']}, epoch {ck['epoch']}, PublicTest (val) acc "
-              f"{ck['metrics']['accuracy']:.4f}): loss = {1 - cfg.kd_alpha:g} x cross-entropy + {cfg.kd_alpha:g} x "
-              f"T^2 KL at T={cfg.kd_temperature:g}")
+        print(f"{len(members)} teacher(s), logits averaged: loss = {1 - cfg.kd_alpha:g} x cross-entropy + "
+              f"{cfg.kd_alpha:g} x T^2 KL at T={cfg.kd_temperature:g}")
+    teacher = members[0] if len(members) == 1 else TeacherEnsemble(members).eval()
     return teacher.to(device).to(memory_format=memory_format)
 
 

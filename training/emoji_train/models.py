@@ -99,8 +99,9 @@ def build_model(arch: str, num_classes: int, dropout: float = 0.5) -> nn.Module:
     return ARCHS[arch](num_classes=num_classes, dropout=dropout)
 
 
-def load_checkpoint_model(path) -> tuple[nn.Module, dict]:
-    """A model in eval mode from a best.pt / ckpt.pt written by train.py, with the checkpoint dict."""
+def load_checkpoint_model(path, weights: str = "model") -> tuple[nn.Module, dict]:
+    """A model in eval mode from a best.pt / ckpt.pt written by train.py (or a campaign's state.pt), with the
+    checkpoint dict; weights="ema" takes the checkpoint's moving average of the weights instead of its own."""
     from pathlib import Path
 
     from .contract import DEFAULT_CONTRACT, REPO_ROOT, load_contract
@@ -111,7 +112,9 @@ def load_checkpoint_model(path) -> tuple[nn.Module, dict]:
     if not cpath.is_absolute() and not cpath.exists():
         cpath = REPO_ROOT / cpath
     model = build_model(cfg["arch"], load_contract(cpath).num_classes, cfg.get("dropout", 0.5))
-    model.load_state_dict(ck["model"])
+    if ck.get(weights) is None:
+        raise SystemExit(f"{path} has no '{weights}' weights")
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck[weights].items()})
     return model.eval(), ck
 
 

@@ -117,3 +117,30 @@ def test_a_missing_teacher_is_refused_before_training(tiny_fer, tmp_path):
                         "--out", str(tmp_path / "run"), "--teacher", str(tmp_path / "none.pt")],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode != 0 and "--teacher: no checkpoint at" in p.stderr
+
+
+def test_several_teachers_are_averaged_and_ema_weights_are_taken_on_request(tiny_fer, tmp_path):
+    """The distillation campaign's teacher: two finished runs' moving averages (`PATH#ema`), logits averaged."""
+    sys.path.insert(0, str(TRAINING))
+    from train import Config, load_teacher
+
+    run = tmp_path / "teacher"
+    run_train([*TINY, "--data", tiny_fer, "--epochs", 1, "--ema", 0.9, "--out", run])
+    ck = torch.load(run / "ckpt.pt", weights_only=False)
+    x = torch.randn(5, 1, 48, 48)
+    ema = load_teacher(Config(teacher=f"{run / 'ckpt.pt'}#ema"), torch.device("cpu"), torch.contiguous_format, False)
+    raw = load_teacher(Config(teacher=str(run / "ckpt.pt")), torch.device("cpu"), torch.contiguous_format, False)
+    for name, value in ema.state_dict().items():
+        assert torch.equal(value, ck["ema"][name].float()), name
+    assert any(not torch.equal(a, b) for a, b in zip(ema.state_dict().values(), raw.state_dict().values()))
+    both = load_teacher(Config(teacher=f"{run / 'ckpt.pt'}#ema, {run / 'ckpt.pt'}"), torch.device("cpu"),
+                        torch.contiguous_format, False)
+    assert torch.allclose(both(x), (ema(x) + raw(x)) / 2, atol=1e-5)
+    assert not any(p.requires_grad for p in both.parameters())
+
+    student = tmp_path / "student"
+    p = run_train([*TINY, "--data", tiny_fer, "--epochs", 1, "--out", student,
+                   "--teacher", f"{run / 'ckpt.pt'}#ema,{run / 'best.pt'}"])
+    assert "2 teacher(s), logits averaged" in p.stdout and len(history(student)) == 1
+    with pytest.raises(SystemExit, match="after '#' comes 'model' or 'ema'"):
+        load_teacher(Config(teacher=f"{run / 'ckpt.pt'}#best"), torch.device("cpu"), torch.contiguous_format, False)
