@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use common::*;
-use emoji_pipeline::synth::{benchmark_scene, camera_frame, Scene, BENCHMARK_SIZE_BUCKETS};
+use emoji_pipeline::synth::{
+    benchmark_scene, camera_frame, held_scene, Scene, BENCHMARK_SIZE_BUCKETS, HELD_VARIANTS,
+};
 use emoji_pipeline::{label, Pipeline, LABELS_LEN};
 use image::{GrayImage, Rgb, RgbImage};
 use serde_json::{json, Value};
@@ -43,8 +45,8 @@ const SWITCH_FRAMES: u32 = 60;
 /// Frames each face is held in the steady part (8 s), and how long after it appears changes are not counted yet.
 const STEADY_FRAMES: u32 = 240;
 const SETTLE_MS: f64 = 1000.0;
-/// Distinct camera frames of a held face (cycled): place ±2 px, grain, exposure flicker.
-const VARIANTS: u32 = 30;
+/// Faces of each emotion held in the steady part (the native `emoji-mirror live` holds 20 of each).
+const HELD_PER_EMOTION: usize = 2;
 
 /// The segment strip: a white and a black guard block, then the number's bits, most significant first.
 const MARK_BLOCK: u32 = 8;
@@ -450,18 +452,11 @@ async fn labelled_faces_in_the_browser() -> Result<()> {
     .await
 }
 
-/// One face of `follow_and_steady`, rendered in `VARIANTS` camera frames that differ as a camera's do.
+/// One face of `follow_and_steady`, rendered in `HELD_VARIANTS` camera frames that differ as a camera's do.
 fn held(face: &GrayImage, scene: &Scene, number: u32) -> Result<Vec<RgbImage>> {
-    (0..VARIANTS)
+    (0..HELD_VARIANTS)
         .map(|k| {
-            let phase = k as f32 / VARIANTS as f32 * std::f32::consts::TAU;
-            let moved = Scene {
-                x: scene.x + (2.0 * phase.sin()).round() as i64,
-                y: scene.y + (2.0 * phase.cos()).round() as i64,
-                brightness: scene.brightness + 3.0 * (2.0 * phase).sin(),
-                ..*scene
-            };
-            let (mut frame, _) = camera_frame(face, &moved)?;
+            let (mut frame, _) = camera_frame(face, &held_scene(scene, k))?;
             mark(&mut frame, number);
             Ok(frame)
         })
@@ -515,15 +510,16 @@ async fn follow_and_steady() -> Result<()> {
         }
     }
     let mut steady_segments = Vec::new();
-    for (l, (_, file, face)) in faces.iter().take(LABELS_LEN).enumerate() {
+    for (l, (_, file, face)) in faces.iter().take(HELD_PER_EMOTION * LABELS_LEN).enumerate() {
         let scene = benchmark_scene(SCENE_SEED + 2, l);
         write_held(&mut y4m, &held(face, &scene, number)?, STEADY_FRAMES)?;
         steady_segments.push((number, file.clone()));
         number += 1;
     }
     y4m.finish()?;
-    let total_frames =
-        LEAD_FRAMES + SWITCH_FRAMES * 4 * PAIRS as u32 + STEADY_FRAMES * LABELS_LEN as u32;
+    let total_frames = LEAD_FRAMES
+        + SWITCH_FRAMES * 4 * PAIRS as u32
+        + STEADY_FRAMES * (HELD_PER_EMOTION * LABELS_LEN) as u32;
     let seconds = f64::from(total_frames) / f64::from(FPS);
     let whole = |frames: u32| (frames * 4 / 5) as usize;
 
@@ -589,7 +585,7 @@ async fn follow_and_steady() -> Result<()> {
         let results = json!({
             "what": format!("follow: {PAIRS} pairs of val faces of two emotions (read clearly natively) in one place, shown \
                      A, B, A, B for {} s each by a {FPS} fps fake camera with a camera's frame-to-frame changes; the time from \
-                     the new face's first frame to the page showing the emoji it settles on. steady: one val face per emotion \
+                     the new face's first frame to the page showing the emoji it settles on. steady: {HELD_PER_EMOTION} val faces per emotion \
                      held {} s, changes of the shown emoji (an emotion, not sure, no face) after its first {} s; spurious: \
                      those and the changes after a switch was followed",
                      f64::from(SWITCH_FRAMES) / f64::from(FPS), f64::from(STEADY_FRAMES) / f64::from(FPS), SETTLE_MS / 1000.0),

@@ -259,7 +259,11 @@ fn full_path_report(scored: &[(usize, Scored)], seed: u64) -> FullPathReport {
 }
 
 /// (path, class index) of every image under the class folders of `dir`.
-fn list_dataset(dir: &Path, pipeline: &Pipeline, every: usize) -> Result<Vec<(PathBuf, usize)>> {
+pub(crate) fn list_dataset(
+    dir: &Path,
+    pipeline: &Pipeline,
+    every: usize,
+) -> Result<Vec<(PathBuf, usize)>> {
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("reading the dataset folder {}", dir.display()))?;
     let mut classes = Vec::new();

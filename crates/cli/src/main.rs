@@ -7,6 +7,7 @@ mod bench;
 mod common;
 mod convert;
 mod evaluate;
+mod live;
 mod predict;
 
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     Predict(predict::Args),
     /// Accuracy, precision/recall/F1 and the confusion matrix on a class-folder dataset.
     Evaluate(evaluate::Args),
+    /// What the live page shows on val faces held still or switched before a 30 fps camera: steadiness, follow.
+    Live(live::Args),
     /// Median time of each pipeline stage on a face pasted into a 640x480 frame.
     Bench(bench::Args),
     /// Turn an ONNX model (training's export) into the NNEF archive the site and the CLI ship.
@@ -41,6 +44,7 @@ fn run() -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Live(args) => live::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Convert(args) => convert::run(args),
     }

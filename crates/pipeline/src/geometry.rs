@@ -2,6 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The size of a `width` x `height` picture scaled down (never up) so that its longer side is at most `max_side`.
+pub fn fit_within(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let scale = (f64::from(max_side) / f64::from(width.max(height).max(1))).min(1.0);
+    let side = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+    (side(width), side(height))
+}
+
 /// An axis-aligned box in pixels: top-left corner (`x`, `y`), width `w`, height `h`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct BoxF {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{decode_image, DecodeLimits};
 use crate::error::{PipelineError, Result};
-use crate::geometry::BoxF;
+use crate::geometry::{fit_within, BoxF};
 
 /// A `width` x `height` frame with a soft, deterministic background (a diagonal gradient with
 /// mild texture), not a flat colour that would make detection trivially easy.
@@ -308,6 +308,34 @@ pub fn camera_frame(face: &GrayImage, scene: &Scene) -> Result<(RgbImage, BoxF)>
         .map_err(|e| PipelineError::Encode(format!("a synthetic frame as JPEG: {e}")))?;
     let frame = decode_image(&jpeg, &DecodeLimits::default())?;
     Ok((frame, scene.face_square()))
+}
+
+/// The longer side of the live frames the page hands its worker (`camera::LIVE_MAX_SIDE`): the detector sees 128x128
+/// anyway, and the face crops (48x48) stay sharp for faces down to ~1/6 of the frame.
+pub const LIVE_FRAME_MAX_SIDE: u32 = 320;
+
+/// A camera frame as the page hands it to its worker: scaled down to [`LIVE_FRAME_MAX_SIDE`] on its longer side
+/// (the page's canvas scales it; a triangle filter stands in for the browser's here).
+pub fn as_live_frame(frame: &RgbImage) -> RgbImage {
+    let (w, h) = frame.dimensions();
+    let (sw, sh) = fit_within(w, h, LIVE_FRAME_MAX_SIDE);
+    imageops::resize(frame, sw, sh, imageops::FilterType::Triangle)
+}
+
+/// Distinct frames of a face held in front of a camera ([`held_scene`]); they repeat after this many (1 s at 30 fps).
+pub const HELD_VARIANTS: u32 = 30;
+
+/// The `k`-th frame's scene of a face held still in `scene`: what changes from one camera frame to the next when
+/// nothing moves on purpose — the place by ±2 px on a circle and the exposure by ±3 grey levels, cycling every
+/// [`HELD_VARIANTS`] frames (the grain and JPEG noise of each rendering come on top).
+pub fn held_scene(scene: &Scene, k: u32) -> Scene {
+    let phase = (k % HELD_VARIANTS) as f32 / HELD_VARIANTS as f32 * std::f32::consts::TAU;
+    Scene {
+        x: scene.x + (2.0 * phase.sin()).round() as i64,
+        y: scene.y + (2.0 * phase.cos()).round() as i64,
+        brightness: scene.brightness + 3.0 * (2.0 * phase).sin(),
+        ..*scene
+    }
 }
 
 /// Bilinear sample of a grey image at (`x`, `y`) (pixel centres at +0.5), edges repeated.
