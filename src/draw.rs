@@ -122,8 +122,12 @@ pub fn frame(
     result.map_err(|e| describe(&e))
 }
 
-/// The pipeline's size rule (the native stand-in for the page's scaling uses it too).
-pub use emoji_pipeline::geometry::fit_within;
+/// The size of a `width` x `height` picture scaled down (never up) so that its longer side is at most `max_side`.
+pub fn fit_within(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let scale = (f64::from(max_side) / f64::from(width.max(height).max(1))).min(1.0);
+    let side = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+    (side(width), side(height))
+}
 
 /// The canvas' RGBA bytes, as a typed array whose buffer can be transferred to the worker without a copy.
 pub fn pixels(

@@ -194,6 +194,24 @@ fn read_in_order(expected: &[(String, usize)], seen: &[(String, usize)]) -> (usi
     (best.0, report)
 }
 
+/// `emoji-mirror live` reads the frames the page would hand its worker: the pipeline's stand-in for the page's
+/// scaling (`synth::as_live_frame`) follows the page's own size rule (`camera::LIVE_MAX_SIDE`, `draw::fit_within`).
+#[test]
+fn the_native_live_frames_are_the_size_the_page_sends() {
+    assert_eq!(
+        emoji_mirror_site::camera::LIVE_MAX_SIDE,
+        emoji_pipeline::synth::LIVE_FRAME_MAX_SIDE
+    );
+    for (w, h) in [(640, 480), (480, 640), (1280, 720), (200, 100), (1001, 3)] {
+        let frame = image::RgbImage::new(w, h);
+        assert_eq!(
+            emoji_pipeline::synth::as_live_frame(&frame).dimensions(),
+            as_the_page_sees(&frame).dimensions(),
+            "{w}x{h}"
+        );
+    }
+}
+
 #[test]
 fn reading_in_order_survives_a_rotated_start_an_extra_run_and_a_miss() {
     let e = |s: &str, f: usize| (s.to_string(), f);

@@ -34,7 +34,7 @@ use frame_loop::{Capture, FrameLoop};
 /// Live frames are scaled down so that their longer side is at most this many pixels before they are copied to the
 /// worker: the detector sees 128x128 anyway, and the face crops (48x48) stay sharp for faces down to ~1/6 of the
 /// frame.
-pub const LIVE_MAX_SIDE: u32 = emoji_pipeline::synth::LIVE_FRAME_MAX_SIDE;
+pub const LIVE_MAX_SIDE: u32 = 320;
 /// How often a lost camera is looked for again.
 const RETRY_LOST_CAMERA_MS: i32 = 2000;
 

@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use emoji_pipeline::synth::{as_live_frame, background, paste_face};
+use emoji_mirror_site::camera::LIVE_MAX_SIDE;
+use emoji_mirror_site::draw::fit_within;
+use emoji_pipeline::synth::{background, paste_face};
 use emoji_pipeline::{Analysis, BoxF, FaceResult, Pipeline};
 use fantoccini::{Client, ClientBuilder, Locator};
 use image::{GrayImage, RgbImage};
@@ -87,9 +89,11 @@ pub fn compose(faces: &[(&GrayImage, i64, i64, u32)], seed: u32) -> (RgbImage, V
 }
 
 /// The frame as the page hands it to the worker: scaled down to `camera::LIVE_MAX_SIDE` on its longer side, with the
-/// page's own size rule (`draw::fit_within`) — what `emoji-mirror live` feeds the pipeline too.
+/// page's own size rule (`draw::fit_within`).
 pub fn as_the_page_sees(frame: &RgbImage) -> RgbImage {
-    as_live_frame(frame)
+    let (w, h) = frame.dimensions();
+    let (sw, sh) = fit_within(w, h, LIVE_MAX_SIDE);
+    image::imageops::resize(frame, sw, sh, image::imageops::FilterType::Triangle)
 }
 
 /// The colour the page draws face boxes in (`#ffd23f`, `draw::faces`), with room for anti-aliasing: red at least,

@@ -310,12 +310,13 @@ pub fn camera_frame(face: &GrayImage, scene: &Scene) -> Result<(RgbImage, BoxF)>
     Ok((frame, scene.face_square()))
 }
 
-/// The longer side of the live frames the page hands its worker (`camera::LIVE_MAX_SIDE`): the detector sees 128x128
-/// anyway, and the face crops (48x48) stay sharp for faces down to ~1/6 of the frame.
+/// The longer side of the live frames the page hands its worker (the site's `camera::LIVE_MAX_SIDE`, tested equal:
+/// the page does not link the pipeline).
 pub const LIVE_FRAME_MAX_SIDE: u32 = 320;
 
 /// A camera frame as the page hands it to its worker: scaled down to [`LIVE_FRAME_MAX_SIDE`] on its longer side
-/// (the page's canvas scales it; a triangle filter stands in for the browser's here).
+/// with the page's size rule (the site's `draw::fit_within`, tested alike), a triangle filter standing in for the
+/// browser canvas's.
 pub fn as_live_frame(frame: &RgbImage) -> RgbImage {
     let (w, h) = frame.dimensions();
     let (sw, sh) = fit_within(w, h, LIVE_FRAME_MAX_SIDE);
