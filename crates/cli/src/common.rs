@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use emoji_pipeline::{
-    decode_image, Contract, DecodeLimits, EmotionClassifier, Pipeline, SHIPPED_EMOTION,
+    decode_image, Contract, DecodeLimits, EmotionClassifier, FaceDetector, Pipeline,
+    SHIPPED_DETECTOR, SHIPPED_EMOTION,
 };
 use image::RgbImage;
 
@@ -36,12 +37,23 @@ pub struct EmotionModel {
     /// up): to measure the framing.
     #[arg(long, value_name = "Y", allow_hyphen_values = true)]
     pub crop_shift_y: Option<f32>,
+    /// A camera stream (`live`, `bench`'s live frame) searches for faces every N frames while it sees one, instead
+    /// of the detector's `Tiling::stream_search_every`; the frames between carry the faces found: to measure it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub search_every: Option<u32>,
 }
 
 impl EmotionModel {
     /// The shipped pipeline with this emotion model (the contract's flip, or on when asked).
     pub fn load(&self) -> Result<Pipeline> {
-        let pipeline = Pipeline::shipped().context("loading the shipped models")?;
+        let mut pipeline = Pipeline::shipped().context("loading the shipped models")?;
+        if let Some(every) = self.search_every {
+            let mut config = pipeline.detector().config().clone();
+            config.tiling.stream_search_every = every;
+            let detector = FaceDetector::with_config(SHIPPED_DETECTOR, config)
+                .context("loading the shipped face detector")?;
+            pipeline = pipeline.with_detector(detector);
+        }
         if self.model.is_none()
             && self.flip() == pipeline.contract().test_time_flip
             && self.crop_scale.is_none()
@@ -101,8 +113,12 @@ impl EmotionModel {
             Some(scale) => format!("{model}, crops {scale}x the detector's box"),
             None => model,
         };
-        match self.crop_shift_y {
+        let model = match self.crop_shift_y {
             Some(shift) => format!("{model}, crop centre moved by {shift} of its side"),
+            None => model,
+        };
+        match self.search_every {
+            Some(every) => format!("{model}, a stream searches every {every} frames"),
             None => model,
         }
     }

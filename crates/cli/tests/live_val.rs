@@ -86,4 +86,10 @@ fn live_refuses_a_bad_setting_with_a_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--hysteresis 0.7"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_emoji-mirror"))
+        .args(["bench", "--search-every", "0"])
+        .output()
+        .expect("emoji-mirror runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--search-every"));
 }

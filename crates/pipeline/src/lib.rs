@@ -139,6 +139,12 @@ impl Pipeline {
         self
     }
 
+    /// The same pipeline with another face detector (e.g. the shipped one with another search cadence).
+    pub fn with_detector(mut self, detector: FaceDetector) -> Self {
+        self.detector = detector;
+        self
+    }
+
     pub fn detector(&self) -> &FaceDetector {
         &self.detector
     }
