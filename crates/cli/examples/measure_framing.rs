@@ -42,7 +42,10 @@ struct Face {
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let (data, every_val) = common::data_and_every(&args, 2)?;
-    let every_train: usize = args.get(3).map_or(Ok(10), |n| n.parse()).context("every train")?;
+    let every_train: usize = args
+        .get(3)
+        .map_or(Ok(10), |n| n.parse())
+        .context("every train")?;
     let pipeline = Pipeline::shipped()?;
 
     let train = collect(&pipeline, &data.join("train"), every_train, 7, None)?;
@@ -67,13 +70,13 @@ fn main() -> Result<()> {
             .collect();
         let pairs: Vec<f64> = val
             .iter()
-            .filter_map(|f| by_file.get(f.file.as_str()).map(|g| f.target[t] - g.target[t]))
+            .filter_map(|f| {
+                by_file
+                    .get(f.file.as_str())
+                    .map(|g| f.target[t] - g.target[t])
+            })
             .collect();
-        let both: Vec<f64> = val
-            .iter()
-            .chain(&again)
-            .map(|f| f.target[t])
-            .collect();
+        let both: Vec<f64> = val.iter().chain(&again).map(|f| f.target[t]).collect();
         let (total, within) = (sd(&both), sd(&pairs) / 2f64.sqrt());
         println!(
             "| {name} | {:.3} | {:.2} | {:.3} | {within:.3} | {:.0}% |",
@@ -85,9 +88,13 @@ fn main() -> Result<()> {
     }
 
     println!("\n| val crops cut by | accuracy |\n|---|---|");
-    for (k, name) in ["the contract (1.10x the box)", "the fitted rule", "the true square"]
-        .iter()
-        .enumerate()
+    for (k, name) in [
+        "the contract (1.10x the box)",
+        "the fitted rule",
+        "the true square",
+    ]
+    .iter()
+    .enumerate()
     {
         let crops: Vec<GrayImage> = val.iter().map(|f| f.crops[k].clone()).collect();
         let probs = pipeline.classifier().classify(&crops)?;
@@ -96,7 +103,10 @@ fn main() -> Result<()> {
             .zip(&val)
             .filter(|(p, f)| argmax(p) == f.label)
             .count();
-        println!("| {name} | {:.2}% |", 100.0 * right as f64 / val.len() as f64);
+        println!(
+            "| {name} | {:.2}% |",
+            100.0 * right as f64 / val.len() as f64
+        );
     }
     Ok(())
 }
@@ -131,7 +141,8 @@ fn collect(
         files.sort();
         for path in files.into_iter().step_by(every.max(1)) {
             index += 1;
-            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
             let face = aligned_face(&decode_image(&bytes, &DecodeLimits::default())?, contract);
             let (frame, square) = camera_frame(&face, &benchmark_scene(seed, index))?;
             let Some(det) = pipeline.detector().detect(&frame)?.into_iter().next() else {
@@ -163,7 +174,11 @@ fn collect(
                 crops.insert(1, cut(predict(rule, &features)));
             }
             faces.push(Face {
-                file: path.file_name().unwrap_or_default().to_string_lossy().into(),
+                file: path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into(),
                 label,
                 features,
                 target,
