@@ -205,55 +205,49 @@ fn features(det: &Detection) -> [f64; FEATURES] {
 fn predict(rule: &[[f64; 3]; FEATURES], f: &[f64; FEATURES]) -> [f64; 3] {
     let mut y = [0.0; 3];
     for (w, x) in rule.iter().zip(f) {
-        for t in 0..3 {
-            y[t] += w[t] * x;
+        for (yt, wt) in y.iter_mut().zip(w) {
+            *yt += wt * x;
         }
     }
     y
 }
 
-/// Least squares with a little ridge (the keypoints are strongly correlated), by the normal equations.
+/// Least squares with a little ridge (the keypoints are strongly correlated): the normal equations, each row
+/// `[XᵀX | XᵀY]`, solved by Gauss-Jordan with partial pivoting.
 fn fit(faces: &[Face]) -> [[f64; 3]; FEATURES] {
-    let mut a = [[0.0; FEATURES]; FEATURES];
-    let mut b = [[0.0; 3]; FEATURES];
+    let mut m = [[0.0; FEATURES + 3]; FEATURES];
     for face in faces {
-        for i in 0..FEATURES {
-            for j in 0..FEATURES {
-                a[i][j] += face.features[i] * face.features[j];
-            }
-            for t in 0..3 {
-                b[i][t] += face.features[i] * face.target[t];
+        for (row, xi) in m.iter_mut().zip(&face.features) {
+            for (cell, v) in row.iter_mut().zip(face.features.iter().chain(&face.target)) {
+                *cell += xi * v;
             }
         }
     }
-    for (i, row) in a.iter_mut().enumerate() {
+    for (i, row) in m.iter_mut().enumerate() {
         row[i] += 1e-3;
     }
-    // Gauss-Jordan with partial pivoting.
     for col in 0..FEATURES {
         let pivot = (col..FEATURES)
-            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+            .max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))
             .unwrap_or(col);
-        a.swap(col, pivot);
-        b.swap(col, pivot);
-        for row in 0..FEATURES {
-            if row != col {
-                let k = a[row][col] / a[col][col];
-                for j in 0..FEATURES {
-                    a[row][j] -= k * a[col][j];
-                }
-                for t in 0..3 {
-                    b[row][t] -= k * b[col][t];
+        m.swap(col, pivot);
+        let p = m[col];
+        for (r, row) in m.iter_mut().enumerate() {
+            if r != col {
+                let k = row[col] / p[col];
+                for (cell, pv) in row.iter_mut().zip(&p) {
+                    *cell -= k * pv;
                 }
             }
         }
     }
-    for (i, rhs) in b.iter_mut().enumerate() {
-        for v in rhs.iter_mut() {
-            *v /= a[i][i];
+    let mut rule = [[0.0; 3]; FEATURES];
+    for (i, (w, row)) in rule.iter_mut().zip(&m).enumerate() {
+        for (wt, v) in w.iter_mut().zip(&row[FEATURES..]) {
+            *wt = v / row[i];
         }
     }
-    b
+    rule
 }
 
 fn variance(v: &[f64]) -> f64 {
