@@ -23,7 +23,8 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use common::*;
 use emoji_pipeline::synth::{
-    benchmark_scene, camera_frame, held_scene, Scene, BENCHMARK_SIZE_BUCKETS, HELD_VARIANTS,
+    benchmark_scene, camera_frame, evenly_spaced, held_scene, Scene, BENCHMARK_SIZE_BUCKETS,
+    HELD_VARIANTS,
 };
 use emoji_pipeline::{label, Pipeline, LABELS_LEN};
 use image::{GrayImage, Rgb, RgbImage};
@@ -232,27 +233,24 @@ async fn record(
 
 /// Evenly spaced val faces of each emotion (by file name), emotions interleaved: (label, file name, face).
 fn labelled_faces() -> Vec<(usize, String, GrayImage)> {
-    let per_class: Vec<Vec<_>> = (0..LABELS_LEN)
-        .map(|l| {
-            let files = val_faces(label(l));
-            let step = files.len() as f64 / FACES_PER_EMOTION as f64;
-            (0..FACES_PER_EMOTION)
-                .map(|k| files[(k as f64 * step) as usize].clone())
-                .collect()
-        })
-        .collect();
-    let mut out = Vec::new();
-    for k in 0..FACES_PER_EMOTION {
-        for (l, files) in per_class.iter().enumerate() {
-            let name = files[k]
+    let by_class: Vec<Vec<_>> = (0..LABELS_LEN).map(|l| val_faces(label(l))).collect();
+    let faces = evenly_spaced(&by_class, FACES_PER_EMOTION);
+    assert_eq!(
+        faces.len(),
+        FACES_PER_EMOTION * LABELS_LEN,
+        "val faces missing"
+    );
+    faces
+        .into_iter()
+        .map(|(l, path)| {
+            let name = path
                 .file_name()
                 .unwrap_or_default()
                 .to_string_lossy()
                 .to_string();
-            out.push((l, name, load_grey(&files[k])));
-        }
-    }
-    out
+            (l, name, load_grey(&path))
+        })
+        .collect()
 }
 
 fn blank_frame() -> RgbImage {

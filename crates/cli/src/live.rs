@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use emoji_pipeline::synth::{
-    as_live_frame, benchmark_scene, camera_frame, held_scene, HELD_VARIANTS,
+    as_live_frame, benchmark_scene, camera_frame, evenly_spaced, held_scene, HELD_VARIANTS,
 };
 use emoji_pipeline::{
     aligned_face, label, FaceResult, Pipeline, Stream, TrackedFace, Tracker, TrackerConfig,
@@ -291,27 +291,17 @@ fn chosen_faces(
     for (path, class) in samples {
         by_class[class].push(path);
     }
-    let mut chosen: Vec<Vec<PathBuf>> = Vec::new();
     for files in &mut by_class {
         files.sort();
-        let step = files.len() as f64 / per_class as f64;
-        chosen.push(
-            (0..per_class.min(files.len()))
-                .map(|k| files[(k as f64 * step) as usize].clone())
-                .collect(),
-        );
     }
     let mut out = Vec::new();
-    for k in 0..per_class {
-        for (l, files) in chosen.iter().enumerate() {
-            let Some(path) = files.get(k) else { continue };
-            let img = read_image(path)?;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            out.push((l, name, aligned_face(&img, pipeline.contract())));
-        }
+    for (class, path) in evenly_spaced(&by_class, per_class) {
+        let img = read_image(&path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push((class, name, aligned_face(&img, pipeline.contract())));
     }
     anyhow::ensure!(!out.is_empty(), "no faces under {}", data.display());
     Ok(out)

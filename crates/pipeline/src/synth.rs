@@ -339,6 +339,31 @@ pub fn held_scene(scene: &Scene, k: u32) -> Scene {
     }
 }
 
+/// How the labelled benchmarks (`emoji-mirror live`, the browser's labelled faces) pick their faces: `per_class`
+/// items spread evenly over each class's list (the lists sorted by the caller), then interleaved class by class —
+/// every class's first, then every class's second… — so that any prefix is balanced. Each with its class index; a
+/// class with fewer items gives all it has.
+pub fn evenly_spaced<T: Clone>(by_class: &[Vec<T>], per_class: usize) -> Vec<(usize, T)> {
+    let chosen: Vec<Vec<&T>> = by_class
+        .iter()
+        .map(|items| {
+            let n = per_class.min(items.len());
+            let step = items.len() as f64 / n.max(1) as f64;
+            (0..n)
+                .map(|k| &items[(k as f64 * step) as usize])
+                .collect()
+        })
+        .collect();
+    (0..per_class)
+        .flat_map(|k| {
+            chosen
+                .iter()
+                .enumerate()
+                .filter_map(move |(class, items)| items.get(k).map(|item| (class, (*item).clone())))
+        })
+        .collect()
+}
+
 /// Bilinear sample of a grey image at (`x`, `y`) (pixel centres at +0.5), edges repeated.
 fn bilinear_grey(img: &GrayImage, x: f32, y: f32) -> f32 {
     let (w, h) = (img.width() as i64, img.height() as i64);
@@ -372,6 +397,16 @@ mod tests {
             Scene::random(1, 640, 480, 60, 300),
             Scene::random(2, 640, 480, 60, 300)
         );
+    }
+
+    #[test]
+    fn faces_are_picked_evenly_and_interleaved_by_class() {
+        let by_class = vec![(0..10).collect::<Vec<u32>>(), vec![100, 101], vec![]];
+        assert_eq!(
+            evenly_spaced(&by_class, 3),
+            [(0, 0), (1, 100), (0, 3), (1, 101), (0, 6)]
+        );
+        assert!(evenly_spaced(&by_class, 0).is_empty());
     }
 
     #[test]
