@@ -85,6 +85,7 @@ class Config:
     # PATH#ema takes a checkpoint's moving average): its softened outputs join the loss
     kd_alpha: float = 0.7  # with a teacher: the share of the distillation term (the rest: cross-entropy on labels)
     kd_temperature: float = 4.0  # with a teacher: both softmaxes at this temperature (Hinton et al. 2015)
+    framings: str = ""  # the train split's table from `emoji-mirror framings` (aug "framed" cuts faces as it says)
 
 
 PRESETS: dict[str, dict] = {
@@ -147,6 +148,9 @@ AUGS = {
     "none": D.AugConfig(flip=0.0, rotate_deg=0.0, shift=0.0, scale=(1.0, 1.0)),
     # what a webcam frame's detector crop varies beyond FER's own crops: framing (scale, place, tilt) and softness
     "camera": D.AugConfig(flip=0.5, rotate_deg=15.0, shift=0.12, scale=(0.85, 1.2), noise=0.05, erase=0.25, blur=0.3),
+    # half the faces cut where the pipeline cut them in a camera frame (--framings), the rest as "full"
+    "framed": D.AugConfig(flip=0.5, rotate_deg=10.0, shift=0.08, scale=(0.9, 1.1), noise=0.05, erase=0.25, blur=0.3,
+                          framing=0.5),
 }
 
 HISTORY_FIELDS = ["epoch", "train_loss", "train_acc", "train_precision", "train_recall", "train_f1",
@@ -272,7 +276,18 @@ def make_scheduler(cfg: Config, opt: torch.optim.Optimizer, steps_per_epoch: int
 
 def load_data(cfg: Config, contract, rank: int):
     data = resolve_path(cfg.data)
-    train = D.load_split(data, "train", contract).subset(cfg.limit_train, cfg.seed)
+    train = D.load_split(data, "train", contract)
+    if cfg.framings:
+        root = data / "train" if (data / "train").is_dir() else data
+        if not root.is_dir():
+            raise SystemExit(f"--framings needs class folders; {data} is a file")
+        train.framings = D.read_framings(resolve_path(cfg.framings), root, train, contract)
+        if rank == 0:
+            found = float((~np.isnan(train.framings).any(2)).mean())
+            print(f"framings: {train.framings.shape[1]} camera frames a face, {found:.1%} found, from {cfg.framings}")
+    elif AUGS[cfg.aug].framing > 0:
+        raise SystemExit(f"aug {cfg.aug!r} cuts faces where the pipeline did: give --framings (emoji-mirror framings)")
+    train = train.subset(cfg.limit_train, cfg.seed)
     val = D.load_split(data, "val", contract).subset(cfg.limit_val, cfg.seed)
     if rank == 0:
         print(D.format_report("train", train))
@@ -281,8 +296,9 @@ def load_data(cfg: Config, contract, rank: int):
         raise SystemExit(f"no training or validation images under {data}")
     # the contract's contrast + equalise + normalise, once, on every image (train and eval alike)
     to_t = lambda s: torch.from_numpy(contract.to_input(s.images))  # noqa: E731
+    framings = None if train.framings is None else torch.from_numpy(train.framings)
     return (to_t(train), torch.from_numpy(train.labels)), (to_t(val), torch.from_numpy(val.labels)), {
-        "train": train.report, "val": val.report}
+        "train": train.report, "val": val.report}, framings
 
 
 class TeacherEnsemble(nn.Module):
@@ -353,7 +369,7 @@ def train(cfg: Config, resume: bool) -> dict:
         (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
 
     contract = load_contract(resolve_path(cfg.contract))
-    (xtr, ytr), (xva, yva), reports = load_data(cfg, contract, rank)
+    (xtr, ytr), (xva, yva), reports, framings = load_data(cfg, contract, rank)
     if master:
         (out / "data_report.json").write_text(json.dumps(reports, indent=2) + "\n")
 
@@ -432,7 +448,8 @@ def train(cfg: Config, resume: bool) -> dict:
                        mininterval=1.0 if sys.stderr.isatty() else 30.0, file=sys.stderr)
         for b in range(steps):
             idx = order[b * per_rank_batch:(b + 1) * per_rank_batch]
-            xb = D.augment(xtr[idx].to(device, non_blocking=True), aug, gen)  # augmented on the device
+            fb = None if framings is None else framings[idx.cpu()]
+            xb = D.augment(xtr[idx].to(device, non_blocking=True), aug, gen, fb)  # augmented on the device
             xb = xb.contiguous(memory_format=memory_format)
             yb = ytr[idx].to(device, non_blocking=True)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):

@@ -41,6 +41,8 @@ class Split:
     images: np.ndarray  # uint8 [N, S, S], raw grey (contract step not yet applied)
     labels: np.ndarray  # int64 [N], contract label order
     report: dict = field(default_factory=dict)
+    # float32 [N, V, 4] or None: where the pipeline's crop fell on each face in V camera frames (read_framings)
+    framings: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -51,7 +53,8 @@ class Split:
             return self
         rng = np.random.default_rng(seed)
         idx = np.sort(rng.permutation(len(self))[:n])
-        return Split(self.images[idx], self.labels[idx], dict(self.report, subset=n))
+        framings = None if self.framings is None else self.framings[idx]
+        return Split(self.images[idx], self.labels[idx], dict(self.report, subset=n), framings)
 
 
 # ---------------------------------------------------------------- readers
@@ -139,6 +142,53 @@ def read_fer_csv(path: Path, split: str, contract: Contract) -> Split:
             report["per_class"][name] += 1
     x = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
     return Split(x, np.asarray(labels, dtype=np.int64), report)
+
+
+FRAMING_COLUMNS = ("centre_x", "centre_y", "side", "angle")
+
+
+def read_framings(table: str | Path, root: Path, split: Split, contract: Contract) -> np.ndarray:
+    """The table `emoji-mirror framings --data ROOT --out TABLE` wrote, aligned with `split` (read from ROOT's class
+    folders): float32 [N, V, 4] — per face and camera frame, the pipeline's crop square in the face's coordinates
+    (centre offset and side in face sides, turn in radians); NaN where the detector's best face was elsewhere.
+
+    Rows are matched to images by class folder and file name, in read_class_folders' order; a table made from
+    other data (a face without a row, or a row without a face) is refused rather than misaligned.
+    """
+    order: dict[tuple[str, str], int] = {}
+    labels = []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+        idx = contract.class_index(sub.name)
+        if idx is None:
+            continue
+        for f in sorted(sub.iterdir()):
+            if f.is_file() and f.suffix.lower() in IMAGE_EXTS:
+                order[(contract.labels[idx], f.name)] = len(order)
+                labels.append(idx)
+    if len(order) != len(split) or not np.array_equal(np.asarray(labels), split.labels):
+        raise ValueError(f"{table}: {root} lists {len(order)} faces, the split holds {len(split)}: "
+                         "framings are read only for class folders whose every image decoded")
+    rows = []
+    with open(table, newline="") as fh:
+        for r in csv.DictReader(fh):
+            idx = contract.class_index(r["class"])
+            key = (contract.labels[idx] if idx is not None else r["class"], r["file"])
+            if key not in order:
+                raise ValueError(f"{table}: {r['class']}/{r['file']} is not a face of {root}")
+            found = r["found"] == "1"
+            rows.append((order[key], int(r["view"]), [float(r[c]) if found else math.nan for c in FRAMING_COLUMNS]))
+    if not rows:
+        raise ValueError(f"{table}: no rows")
+    views = 1 + max(v for _, v, _ in rows)
+    out = np.full((len(split), views, len(FRAMING_COLUMNS)), np.nan, np.float32)
+    seen = np.zeros((len(split), views), bool)
+    for i, v, values in rows:
+        out[i, v] = values
+        seen[i, v] = True
+    if not seen.all():
+        missing = int((~seen).any(1).sum())
+        raise ValueError(f"{table}: {missing} faces of {root} have no row for every view (made with --every?)")
+    return out
 
 
 def _fingerprint(path: Path) -> str:
@@ -303,6 +353,9 @@ class AugConfig:
     noise: float = 0.0  # gaussian noise std (normalised units), applied to half the batch
     erase: float = 0.0  # probability of random erasing (one rectangle, 2–20% of the area)
     blur: float = 0.0  # probability of a Gaussian blur, σ uniform in 0.4–1.5 px: a face from a soft or small camera image
+    # probability that a face is cut where the pipeline cut it in one of its camera frames (Split.framings) instead
+    # of the random rotation, shift and zoom: the detector's framing, which FER2013's own crops do not share
+    framing: float = 0.0
 
     @property
     def geometric(self) -> bool:
@@ -322,21 +375,34 @@ def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, radius: int = 4) -> torc
     return y.reshape(x.shape)
 
 
-def augment(x: torch.Tensor, cfg: AugConfig, gen: torch.Generator) -> torch.Tensor:
+def augment(x: torch.Tensor, cfg: AugConfig, gen: torch.Generator, framings: torch.Tensor | None = None) -> torch.Tensor:
     """Augment a normalised batch [N, 1, S, S] with random draws from `gen` (a CPU generator) only.
 
     The draws are made on the CPU and moved to x's device, so a batch augments on the GPU with the same
-    random numbers as on the CPU.
+    random numbers as on the CPU. `framings` [N, V, 4] (the batch's Split.framings) is used when cfg.framing > 0;
+    without it the draws are exactly those of a run that has none.
     """
     n, dev = x.shape[0], x.device
     u = lambda *shape: torch.rand(*shape, generator=gen).to(dev)  # noqa: E731
     flip = (u(n) < cfg.flip).float() * -2 + 1  # -1 flips
-    if cfg.geometric:
+    framed = None
+    if cfg.framing > 0 and framings is not None:
+        views = framings.shape[1]
+        pick = framings.to(dev)[torch.arange(n, device=dev), (u(n) * views).long().clamp(max=views - 1)]
+        framed = (u(n) < cfg.framing) & ~torch.isnan(pick).any(1)
+        pick = torch.nan_to_num(pick)
+    if cfg.geometric or framed is not None:
         ang = (u(n) * 2 - 1) * math.radians(cfg.rotate_deg)
         lo, hi = cfg.scale
         zoom = lo + u(n) * (hi - lo)
         tx, ty = (u(n) * 2 - 1) * cfg.shift * 2, (u(n) * 2 - 1) * cfg.shift * 2  # grid units span 2 per side
         cos, sin = torch.cos(ang) / zoom, torch.sin(ang) / zoom
+        if framed is not None:
+            # the crop square in the face's coordinates: output grid → input grid is side·R(angle), centre·2
+            cx, cy, side, turn = pick.unbind(1)
+            cos = torch.where(framed, side * torch.cos(turn), cos)
+            sin = torch.where(framed, side * torch.sin(turn), sin)
+            tx, ty = torch.where(framed, 2 * cx, tx), torch.where(framed, 2 * cy, ty)
         theta = torch.stack(
             [torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1
         ).to(x.dtype)

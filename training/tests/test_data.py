@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 
 import numpy as np
 import pytest
@@ -149,3 +150,69 @@ def test_gaussian_blur_keeps_sharp_images_and_softens_the_others():
     assert y[1].std() < x[1].std() and y[2].std() < y[1].std()  # more σ, less pixel noise
     flat = torch.full((1, 1, 48, 48), 0.3)
     assert torch.allclose(D.gaussian_blur(flat, torch.tensor([1.5])), flat)  # a normalised kernel, replicated borders
+
+
+def test_a_framing_cuts_the_face_where_the_pipeline_cut_it():
+    """`framings` rows (centre offset and side in face sides, turn in radians) are the crop square in the face's
+    coordinates: the identity leaves a face as it is, half the side at (+¼, +¼) enlarges the lower-right quarter."""
+    x = torch.zeros(2, 1, 48, 48)
+    x[:, :, 24:, 24:] = 1.0  # the lower-right quarter is bright
+    x[:, :, 30:36, 30:36] = 2.0  # with a mark in its middle
+    cfg = D.AugConfig(flip=0.0, rotate_deg=0, shift=0, scale=(1.0, 1.0), framing=1.0)
+    framings = torch.tensor([[[0.0, 0.0, 1.0, 0.0]], [[0.25, 0.25, 0.5, 0.0]]])
+    y = D.augment(x, cfg, torch.Generator().manual_seed(0), framings)
+    assert torch.allclose(y[0], x[0], atol=1e-5)
+    assert y[1, 0, 1:-1, 1:-1].min() > 0.99  # all of the bright quarter
+    assert torch.allclose(y[1, 0, 13:23, 13:23], torch.full((10, 10), 2.0), atol=1e-4)  # the mark, twice as large
+    assert torch.allclose(y[1, 0, 25:47, 25:47], torch.ones(22, 22), atol=1e-4)
+    # a quarter turn (clockwise on screen, as crop_grey's angle): output offset (x, y) reads the face at (-y, x), so
+    # the bright lower-right quarter shows in the output's upper right
+    turned = D.augment(x, cfg, torch.Generator().manual_seed(0), torch.tensor([[[0.0, 0.0, 1.0, math.pi / 2]]] * 2))
+    assert turned[0, 0, 2:22, 26:46].min() > 0.9999  # (the mark is there too)
+    assert turned[0, 0, 26:46, 26:46].abs().max() < 1e-4
+
+
+def test_faces_without_a_framing_and_runs_without_a_table_augment_as_before():
+    x = torch.randn(16, 1, 48, 48)
+    full = D.AugConfig(flip=0.5, rotate_deg=10, shift=0.1, noise=0.05, erase=0.5)
+    framed = D.AugConfig(flip=0.5, rotate_deg=10, shift=0.1, noise=0.05, erase=0.5, framing=0.5)
+    same = lambda cfg, f=None: D.augment(x, cfg, torch.Generator().manual_seed(5), f)  # noqa: E731
+    assert torch.equal(same(full), same(framed))  # no table: the draws of a run without one (a resumed campaign)
+    nowhere = torch.full((16, 2, 4), float("nan"))
+    cut = D.augment(x, D.AugConfig(flip=0.0, rotate_deg=0, shift=0, scale=(1.0, 1.0), framing=1.0),
+                    torch.Generator().manual_seed(5), nowhere)
+    assert torch.allclose(cut, x, atol=1e-5)  # no face found in any frame: the face as it is
+
+
+def test_framings_are_matched_to_faces_by_name_and_other_tables_refused(tmp_path, contract):
+    root = tmp_path / "train"
+    for cls, n in (("angry", 2), ("happy", 1)):
+        (root / cls).mkdir(parents=True)
+        for i in range(n):
+            _png(root / cls / f"{cls}{i}.png", 10 * i)
+    split = D.read_class_folders(root, contract)
+    table = tmp_path / "framings.csv"
+    rows = [("happy", "happy0.png", 0, "1", 0.1, 0.0, 0.9, 0.05), ("happy", "happy0.png", 1, "0", "", "", "", ""),
+            ("angry", "angry1.png", 0, "1", 0.0, 0.2, 1.0, 0.0), ("angry", "angry1.png", 1, "1", 0.0, 0.0, 1.1, 0.0),
+            ("angry", "angry0.png", 0, "1", -0.1, 0.0, 0.8, 0.0), ("angry", "angry0.png", 1, "1", 0.0, 0.0, 1.0, 0.1)]
+
+    def write(rs):
+        with open(table, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["class", "file", "view", "found", "centre_x", "centre_y", "side", "angle"])
+            w.writerows(rs)
+
+    write(rows)
+    f = D.read_framings(table, root, split, contract)
+    assert f.shape == (3, 2, 4)
+    assert np.allclose(f[0, 0], [-0.1, 0.0, 0.8, 0.0]) and np.allclose(f[1, 1], [0.0, 0.0, 1.1, 0.0])
+    assert np.allclose(f[2, 0], [0.1, 0.0, 0.9, 0.05]) and np.isnan(f[2, 1]).all()
+    assert split.subset(0).framings is None
+    split.framings = f
+    assert split.subset(2, seed=1).framings.shape == (2, 2, 4)
+    write(rows[:-1])  # a view missing
+    with pytest.raises(ValueError, match="no row for every view"):
+        D.read_framings(table, root, split, contract)
+    write(rows + [("angry", "angry9.png", 0, "1", 0, 0, 1, 0)])  # a face this data does not have
+    with pytest.raises(ValueError, match="not a face of"):
+        D.read_framings(table, root, split, contract)

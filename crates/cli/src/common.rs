@@ -195,3 +195,36 @@ pub fn threads() -> usize {
         .unwrap_or(1)
         .clamp(1, 16)
 }
+
+/// `f` over `items` on every core, results in order.
+pub fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(usize, &T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let workers = threads().min(items.len()).max(1);
+    let per = items.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(per.max(1))
+            .enumerate()
+            .map(|(c, chunk)| {
+                let f = &f;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(k, item)| f(c * per + k, item))
+                        .collect::<Result<Vec<R>>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")))?,
+            );
+        }
+        Ok(out)
+    })
+}

@@ -22,7 +22,7 @@ use emoji_pipeline::{
 use image::{GrayImage, RgbImage};
 use serde::Serialize;
 
-use crate::common::{read_image, threads, EmotionModel};
+use crate::common::{parallel, read_image, EmotionModel};
 use crate::evaluate::list_dataset;
 
 /// The page's camera: frames per second.
@@ -431,39 +431,6 @@ fn summarise(
         held,
         switches: followed,
     }
-}
-
-/// `f` over `items` on every core, results in order.
-fn parallel<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(usize, &T) -> Result<R> + Sync,
-) -> Result<Vec<R>> {
-    let workers = threads().min(items.len()).max(1);
-    let per = items.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(per.max(1))
-            .enumerate()
-            .map(|(c, chunk)| {
-                let f = &f;
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(k, item)| f(c * per + k, item))
-                        .collect::<Result<Vec<R>>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            out.extend(
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")))?,
-            );
-        }
-        Ok(out)
-    })
 }
 
 fn print_report(out: &mut impl Write, reports: &[Report]) -> Result<()> {

@@ -7,6 +7,7 @@ mod bench;
 mod common;
 mod convert;
 mod evaluate;
+mod framings;
 mod live;
 mod predict;
 
@@ -33,6 +34,8 @@ enum Command {
     Evaluate(evaluate::Args),
     /// What the live page shows on val faces held still or switched before a 30 fps camera: steadiness, follow.
     Live(live::Args),
+    /// Where the pipeline's crop falls on each dataset face seen through camera frames: a table for training.
+    Framings(framings::Args),
     /// Median time of each pipeline stage on a face pasted into a 640x480 frame.
     Bench(bench::Args),
     /// Turn an ONNX model (training's export) into the NNEF archive the site and the CLI ship.
@@ -45,6 +48,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Live(args) => live::run(args),
+        Command::Framings(args) => framings::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Convert(args) => convert::run(args),
     }

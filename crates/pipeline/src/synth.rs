@@ -349,9 +349,7 @@ pub fn evenly_spaced<T: Clone>(by_class: &[Vec<T>], per_class: usize) -> Vec<(us
         .map(|items| {
             let n = per_class.min(items.len());
             let step = items.len() as f64 / n.max(1) as f64;
-            (0..n)
-                .map(|k| &items[(k as f64 * step) as usize])
-                .collect()
+            (0..n).map(|k| &items[(k as f64 * step) as usize]).collect()
         })
         .collect();
     (0..per_class)
