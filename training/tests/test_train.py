@@ -144,3 +144,23 @@ def test_several_teachers_are_averaged_and_ema_weights_are_taken_on_request(tiny
     assert "2 teacher(s), logits averaged" in p.stdout and len(history(student)) == 1
     with pytest.raises(SystemExit, match="after '#' comes 'model' or 'ema'"):
         load_teacher(Config(teacher=f"{run / 'ckpt.pt'}#best"), torch.device("cpu"), torch.contiguous_format, False)
+
+
+def test_a_run_cuts_faces_where_its_framings_table_says(tiny_fer, tmp_path):
+    """`--aug framed` reads `emoji-mirror framings`' table for the train split, and is refused without one."""
+    table = tmp_path / "framings.csv"
+    rows, found = 0, 0
+    with open(table, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["class", "file", "view", "found", "centre_x", "centre_y", "side", "angle"])
+        for folder in sorted((tiny_fer / "train").iterdir()):
+            for k, f in enumerate(sorted(folder.iterdir())):
+                w.writerow([folder.name, f.name, 0, "1", 0.02, -0.03, 0.9, 0.05])
+                w.writerow([folder.name, f.name, 1, *(["0", "", "", "", ""] if k % 3 == 0 else ["1", 0, 0, 1.1, 0])])
+                rows, found = rows + 2, found + (1 if k % 3 == 0 else 2)
+    run = tmp_path / "framed"
+    p = run_train([*TINY, "--data", tiny_fer, "--epochs", 1, "--aug", "framed", "--framings", table, "--out", run])
+    assert f"framings: 2 camera frames a face, {found / rows:.1%} found" in p.stdout and len(history(run)) == 1
+    p = run_train([*TINY, "--data", tiny_fer, "--epochs", 1, "--aug", "framed", "--out", tmp_path / "no-table"],
+                  check=False)
+    assert p.returncode != 0 and "give --framings" in p.stderr

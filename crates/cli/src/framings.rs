@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use emoji_pipeline::synth::{benchmark_scene, camera_frame};
 use emoji_pipeline::{aligned_face, crop_region, label, Pipeline};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::common::{parallel, read_image};
 use crate::evaluate::list_dataset;
@@ -56,18 +57,27 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         samples.len(),
         args.views
     );
-    let rows = parallel(&samples, |i, (path, _)| {
-        let img = read_image(path).with_context(|| format!("reading {}", path.display()))?;
-        let face = aligned_face(&img, pipeline.contract());
-        (0..args.views)
-            .map(|view| framing(&pipeline, &face, args.seed + u64::from(view), i))
-            .collect::<Result<Vec<_>>>()
-    })?;
-
+    // Created first: a folder that cannot take it fails now, not after the frames.
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(&args.out)
             .with_context(|| format!("creating {}", args.out.display()))?,
     );
+    let bar = ProgressBar::new(samples.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} faces {elapsed} (ETA {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let rows = parallel(&samples, |i, (path, _)| {
+        let img = read_image(path).with_context(|| format!("reading {}", path.display()))?;
+        let face = aligned_face(&img, pipeline.contract());
+        let views = (0..args.views)
+            .map(|view| framing(&pipeline, &face, args.seed + u64::from(view), i))
+            .collect::<Result<Vec<_>>>();
+        bar.inc(1);
+        views
+    })?;
+    bar.finish_and_clear();
+
     writeln!(out, "class,file,view,found,centre_x,centre_y,side,angle")?;
     let mut found = 0usize;
     for ((path, class), views) in samples.iter().zip(&rows) {

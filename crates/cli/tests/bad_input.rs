@@ -137,6 +137,39 @@ fn evaluate_counts_bad_files_and_still_reports() {
 }
 
 #[test]
+fn framings_names_a_bad_file_and_an_output_it_cannot_write() {
+    let root = scratch("framings");
+    let happy = root.join("happy");
+    std::fs::create_dir_all(&happy).expect("mkdir");
+    std::fs::write(happy.join("a.png"), png(48, 48)).expect("write");
+    std::fs::write(happy.join("b.png"), b"broken").expect("write");
+    // A table for training must hold every face of the data: a face that cannot be read stops it, by name.
+    let table = root.join("table.csv");
+    let o = bin()
+        .args(["framings", "--data"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&table)
+        .output()
+        .expect("runs");
+    assert_no_panic(&o);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("b.png"), "{}", text(&o).1);
+    // An output folder that does not exist is refused before any frame is made.
+    std::fs::remove_file(happy.join("b.png")).expect("rm");
+    let o = bin()
+        .args(["framings", "--data"])
+        .arg(&root)
+        .arg("--out")
+        .arg(root.join("no-such-folder").join("table.csv"))
+        .output()
+        .expect("runs");
+    assert_no_panic(&o);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("no-such-folder"), "{}", text(&o).1);
+}
+
+#[test]
 fn evaluate_on_a_folder_without_classes_says_so() {
     let root = scratch("evaluate-empty");
     let o = bin()
