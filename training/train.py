@@ -125,10 +125,11 @@ PRESETS: dict[str, dict] = {
                              teacher="training/campaign/state.pt#ema,training/campaign-camera/state.pt#ema",
                              kd_alpha=0.7, kd_temperature=4.0),
     # the shipped float weights fine-tuned 10 epochs with half the faces cut where the pipeline cuts them in camera
-    # frames (--framings: `emoji-mirror framings --data <train> --out F`); the camera fine-tune's recipe otherwise
+    # frames (--framings: `emoji-mirror framings --data <train> --out F`); otherwise exactly the camera fine-tune and
+    # its control of session 6 (MODEL_CARD.md, Levers: --preset campaign --init ... --epochs 10 --lr 3e-4 --ema 0)
     "framed-finetune": dict(epochs=10, batch_size=128, optimizer="adamw", lr=3e-4, weight_decay=5e-2,
                             schedule="onecycle", dropout=0.3, warmup_pct=0.1, label_smoothing=0.1, aug="framed",
-                            threads=2, amp=False, init="models/emotion_fp32.onnx", ema=0.999),
+                            threads=2, amp=False, init="models/emotion_fp32.onnx", ema=0.0),
     # stage 1 of the campaign (measured, did not pay: MODEL_CARD.md): a warm restart from the shipped float weights
     "warm-restart": dict(epochs=8, batch_size=128, optimizer="adamw", lr=1.5e-3, weight_decay=5e-2,
                          schedule="onecycle", dropout=0.3, warmup_pct=0.1, label_smoothing=0.1, aug="full", threads=2,
