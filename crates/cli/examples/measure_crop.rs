@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use emoji_pipeline::synth::frame_with_face;
@@ -93,56 +93,39 @@ fn main() -> Result<()> {
 
 fn build_cases(pipeline: &Pipeline, data: &Path, every: usize) -> Result<Vec<Case>> {
     let val = data.join("val");
-    let mut classes: Vec<PathBuf> = std::fs::read_dir(&val)
-        .with_context(|| format!("reading {}", val.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    classes.sort();
     let mut cases = Vec::new();
     let mut k = 0usize;
     let mut missed = 0;
-    for dir in classes {
-        let Some(label) = dir
-            .file_name()
-            .and_then(|n| pipeline.contract().label_index(&n.to_string_lossy()))
+    for (f, label) in common::class_files(&val, pipeline.contract(), every)? {
+        let rgb = decode_image(&std::fs::read(&f)?, &DecodeLimits::default())?;
+        let face = image::DynamicImage::ImageRgb8(rgb).to_luma8();
+        let side = [120u32, 180, 240][k % 3];
+        let x = ((k * 131) as u32 % (640 - side)) as i64;
+        let y = ((k * 71) as u32 % (480 - side)) as i64;
+        let (frame, truth) = frame_with_face(&face, 640, 480, x, y, side, k as u32);
+        k += 1;
+        let dets = pipeline.detector().detect(&frame)?;
+        let Some(det) = dets
+            .into_iter()
+            .filter(|d| d.bbox.iou(&truth) > 0.3)
+            .max_by(|a, b| a.score.total_cmp(&b.score))
         else {
+            missed += 1;
             continue;
         };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        for f in files.into_iter().step_by(every.max(1)) {
-            let rgb = decode_image(&std::fs::read(&f)?, &DecodeLimits::default())?;
-            let face = image::DynamicImage::ImageRgb8(rgb).to_luma8();
-            let side = [120u32, 180, 240][k % 3];
-            let x = ((k * 131) as u32 % (640 - side)) as i64;
-            let y = ((k * 71) as u32 % (480 - side)) as i64;
-            let (frame, truth) = frame_with_face(&face, 640, 480, x, y, side, k as u32);
-            k += 1;
-            let dets = pipeline.detector().detect(&frame)?;
-            let Some(det) = dets
-                .into_iter()
-                .filter(|d| d.bbox.iou(&truth) > 0.3)
-                .max_by(|a, b| a.score.total_cmp(&b.score))
-            else {
-                missed += 1;
-                continue;
-            };
-            let (_, dcy) = det.bbox.center();
-            let (_, tcy) = truth.center();
-            let (rx, ry) = det.keypoints[0];
-            let (lx, ly) = det.keypoints[1];
-            cases.push(Case {
-                ratio: truth.w / det.bbox.w.max(det.bbox.h),
-                offset: (tcy - dcy) / truth.w,
-                angle: (ly - ry).atan2(lx - rx),
-                frame,
-                face,
-                det,
-                label,
-            });
-        }
+        let (_, dcy) = det.bbox.center();
+        let (_, tcy) = truth.center();
+        let (rx, ry) = det.keypoints[0];
+        let (lx, ly) = det.keypoints[1];
+        cases.push(Case {
+            ratio: truth.w / det.bbox.w.max(det.bbox.h),
+            offset: (tcy - dcy) / truth.w,
+            angle: (ly - ry).atan2(lx - rx),
+            frame,
+            face,
+            det,
+            label,
+        });
     }
     println!("faces pasted: {k}, not found: {missed}");
     Ok(cases)

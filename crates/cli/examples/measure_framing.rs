@@ -15,7 +15,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use emoji_pipeline::synth::{benchmark_scene, camera_frame};
@@ -121,70 +121,52 @@ fn collect(
     rule: Option<&[[f64; 3]; FEATURES]>,
 ) -> Result<Vec<Face>> {
     let contract = pipeline.contract();
-    let mut classes: Vec<PathBuf> = std::fs::read_dir(split)
-        .with_context(|| format!("reading {}", split.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    classes.sort();
     let mut faces = Vec::new();
     let mut index = 0;
-    for dir in classes {
-        let Some(label) = dir
-            .file_name()
-            .and_then(|n| contract.label_index(&n.to_string_lossy()))
-        else {
+    for (path, label) in common::class_files(split, contract, every)? {
+        index += 1;
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let face = aligned_face(&decode_image(&bytes, &DecodeLimits::default())?, contract);
+        let (frame, square) = camera_frame(&face, &benchmark_scene(seed, index))?;
+        let Some(det) = pipeline.detector().detect(&frame)?.into_iter().next() else {
             continue;
         };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        for path in files.into_iter().step_by(every.max(1)) {
-            index += 1;
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            let face = aligned_face(&decode_image(&bytes, &DecodeLimits::default())?, contract);
-            let (frame, square) = camera_frame(&face, &benchmark_scene(seed, index))?;
-            let Some(det) = pipeline.detector().detect(&frame)?.into_iter().next() else {
-                continue;
-            };
-            let (bx, by) = det.bbox.center();
-            let (tx, ty) = square.center();
-            if (bx - tx).abs() > square.w / 2.0 || (by - ty).abs() > square.h / 2.0 {
-                continue;
-            }
-            let side = f64::from(det.bbox.w.max(det.bbox.h));
-            let features = features(&det);
-            let target = [
-                f64::from(tx - bx) / side,
-                f64::from(ty - by) / side,
-                (f64::from(square.w) / side).ln(),
-            ];
-            let cut = |offset: [f64; 3]| {
-                let region = CropRegion {
-                    cx: bx + (offset[0] * side) as f32,
-                    cy: by + (offset[1] * side) as f32,
-                    side: (offset[2].exp() * side) as f32,
-                    angle: 0.0,
-                };
-                crop_grey(&frame, &region, contract.input_size, contract)
-            };
-            let mut crops = vec![face_crop(&frame, &det, contract), cut(target)];
-            if let Some(rule) = rule {
-                crops.insert(1, cut(predict(rule, &features)));
-            }
-            faces.push(Face {
-                file: path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into(),
-                label,
-                features,
-                target,
-                crops,
-            });
+        let (bx, by) = det.bbox.center();
+        let (tx, ty) = square.center();
+        if (bx - tx).abs() > square.w / 2.0 || (by - ty).abs() > square.h / 2.0 {
+            continue;
         }
+        let side = f64::from(det.bbox.w.max(det.bbox.h));
+        let features = features(&det);
+        let target = [
+            f64::from(tx - bx) / side,
+            f64::from(ty - by) / side,
+            (f64::from(square.w) / side).ln(),
+        ];
+        let cut = |offset: [f64; 3]| {
+            let region = CropRegion {
+                cx: bx + (offset[0] * side) as f32,
+                cy: by + (offset[1] * side) as f32,
+                side: (offset[2].exp() * side) as f32,
+                angle: 0.0,
+            };
+            crop_grey(&frame, &region, contract.input_size, contract)
+        };
+        let mut crops = vec![face_crop(&frame, &det, contract), cut(target)];
+        if let Some(rule) = rule {
+            crops.insert(1, cut(predict(rule, &features)));
+        }
+        faces.push(Face {
+            file: path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into(),
+            label,
+            features,
+            target,
+            crops,
+        });
     }
     Ok(faces)
 }

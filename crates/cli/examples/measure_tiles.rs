@@ -26,21 +26,9 @@ fn main() -> Result<()> {
     let det = FaceDetector::with_config(emoji_pipeline::SHIPPED_DETECTOR, cfg)?;
     let mut faces = Vec::new();
     let val = data.join("val");
-    let mut classes: Vec<_> = std::fs::read_dir(&val)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    classes.sort();
-    for c in classes {
-        let mut files: Vec<_> = std::fs::read_dir(&c)?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .collect();
-        files.sort();
-        for f in files.into_iter().step_by(every) {
-            let img = decode_image(&std::fs::read(&f)?, &DecodeLimits::default())?;
-            faces.push(aligned_face(&img, pipeline.contract()));
-        }
+    for (f, _) in common::class_files(&val, pipeline.contract(), every)? {
+        let img = decode_image(&std::fs::read(&f)?, &DecodeLimits::default())?;
+        faces.push(aligned_face(&img, pipeline.contract()));
     }
     let thresholds = [0.2f32, 0.3, 0.4, 0.5];
     println!("{} faces", faces.len());
