@@ -96,7 +96,8 @@ fn build_cases(pipeline: &Pipeline, data: &Path, every: usize) -> Result<Vec<Cas
     let mut cases = Vec::new();
     let mut k = 0usize;
     let mut missed = 0;
-    for (f, label) in common::class_files(&val, pipeline.contract(), every)? {
+    for (f, label) in emoji_mirror_cli::dataset::labelled_images(&val, pipeline.contract(), every)?
+    {
         let rgb = decode_image(&std::fs::read(&f)?, &DecodeLimits::default())?;
         let face = image::DynamicImage::ImageRgb8(rgb).to_luma8();
         let side = [120u32, 180, 240][k % 3];

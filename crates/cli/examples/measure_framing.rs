@@ -123,7 +123,7 @@ fn collect(
     let contract = pipeline.contract();
     let mut faces = Vec::new();
     let mut index = 0;
-    for (path, label) in common::class_files(split, contract, every)? {
+    for (path, label) in emoji_mirror_cli::dataset::labelled_images(split, contract, every)? {
         index += 1;
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         let face = aligned_face(&decode_image(&bytes, &DecodeLimits::default())?, contract);

@@ -26,7 +26,7 @@ fn main() -> Result<()> {
     let det = FaceDetector::with_config(emoji_pipeline::SHIPPED_DETECTOR, cfg)?;
     let mut faces = Vec::new();
     let val = data.join("val");
-    for (f, _) in common::class_files(&val, pipeline.contract(), every)? {
+    for (f, _) in emoji_mirror_cli::dataset::labelled_images(&val, pipeline.contract(), every)? {
         let img = decode_image(&std::fs::read(&f)?, &DecodeLimits::default())?;
         faces.push(aligned_face(&img, pipeline.contract()));
     }

@@ -100,7 +100,7 @@ fn bench_face(data: &Path) -> Result<PathBuf> {
         dirs.extend(more);
     }
     for d in dirs {
-        let found = crate::common::collect_inputs(std::slice::from_ref(&d));
+        let found = emoji_mirror_cli::dataset::collect_inputs(std::slice::from_ref(&d));
         if let Some(first) = found.into_iter().find(|p| p.is_file()) {
             return Ok(first);
         }

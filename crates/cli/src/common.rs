@@ -1,7 +1,8 @@
 //! What the subcommands share: loading the pipeline (optionally with another emotion model),
-//! reading image files with the library's limits, and walking folders.
+//! reading image files with the library's limits, and the threads of data-parallel loops.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 use emoji_pipeline::{
@@ -9,9 +10,6 @@ use emoji_pipeline::{
     SHIPPED_DETECTOR, SHIPPED_EMOTION,
 };
 use image::RgbImage;
-
-/// File extensions picked up when walking a folder (named files are always tried).
-pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif", "bmp"];
 
 /// Files larger than this are refused before reading (a photo is far smaller).
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
@@ -141,53 +139,6 @@ pub fn read_image(path: &Path) -> Result<RgbImage> {
     Ok(decode_image(&bytes, &DecodeLimits::default())?)
 }
 
-fn has_image_extension(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-/// The files named by `inputs`: files as given, folders walked recursively (image extensions
-/// only, hidden entries and symlinked folders skipped), in sorted order. Paths that do not exist
-/// are returned too, so that they are reported as failures by name.
-pub fn collect_inputs(inputs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in inputs {
-        if p.is_dir() {
-            walk(p, &mut out);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        out.push(dir.to_path_buf()); // reported as unreadable
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        let hidden = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        let Ok(meta) = std::fs::symlink_metadata(&p) else {
-            continue;
-        };
-        if meta.is_dir() {
-            walk(&p, out);
-        } else if has_image_extension(&p) {
-            out.push(p);
-        }
-    }
-}
-
 /// Worker threads for data-parallel loops.
 pub fn threads() -> usize {
     std::thread::available_parallelism()
@@ -196,35 +147,49 @@ pub fn threads() -> usize {
         .clamp(1, 16)
 }
 
-/// `f` over `items` on every core, results in order.
+/// `f` over `items` on every core, results in order. Each worker takes the next item as it finishes one (items may
+/// cost very different times); the first error stops the others at their next item and is returned.
 pub fn parallel<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(usize, &T) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
-    let workers = threads().min(items.len()).max(1);
-    let per = items.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(per.max(1))
-            .enumerate()
-            .map(|(c, chunk)| {
-                let f = &f;
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(k, item)| f(c * per + k, item))
-                        .collect::<Result<Vec<R>>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            out.extend(
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")))?,
-            );
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = || -> Result<Vec<(usize, R)>> {
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            match f(i, item) {
+                Ok(r) => done.push((i, r)),
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
         }
-        Ok(out)
-    })
+        Ok(done)
+    };
+    let per_worker: Vec<Result<Vec<(usize, R)>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads().min(items.len()).max(1))
+            .map(|_| scope.spawn(work))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")))
+            })
+            .collect()
+    });
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    for done in per_worker {
+        for (i, r) in done? {
+            slots[i] = Some(r);
+        }
+    }
+    Ok(slots
+        .into_iter()
+        .map(|r| r.expect("with no error, every item was done"))
+        .collect())
 }

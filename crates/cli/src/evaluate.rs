@@ -10,10 +10,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use emoji_pipeline::synth::{
     benchmark_scene, camera_frame, BENCHMARK_FRAME, BENCHMARK_SIZE_BUCKETS,
 };
@@ -24,7 +23,9 @@ use image::GrayImage;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::common::{collect_inputs, read_image, threads, EmotionModel};
+use emoji_mirror_cli::dataset::labelled_images;
+
+use crate::common::{parallel, read_image, EmotionModel};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -134,7 +135,7 @@ const CAMERA: (u32, u32, u32, u32) = BENCHMARK_FRAME;
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let pipeline = args.emotion.load()?;
-    let samples = list_dataset(&args.data, &pipeline, args.every.max(1))?;
+    let samples = labelled_images(&args.data, pipeline.contract(), args.every)?;
     let mode = if args.camera {
         Mode::Camera { seed: args.seed }
     } else if args.detect {
@@ -258,58 +259,6 @@ fn full_path_report(scored: &[(usize, Scored)], seed: u64) -> FullPathReport {
     }
 }
 
-/// (path, class index) of every image under the class folders of `dir`.
-pub(crate) fn list_dataset(
-    dir: &Path,
-    pipeline: &Pipeline,
-    every: usize,
-) -> Result<Vec<(PathBuf, usize)>> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the dataset folder {}", dir.display()))?;
-    let mut classes = Vec::new();
-    for e in entries {
-        let path = e
-            .with_context(|| format!("reading {}", dir.display()))?
-            .path();
-        if !path.is_dir() {
-            continue;
-        }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match pipeline.contract().label_index(&name) {
-            Some(i) => classes.push((path, i)),
-            None if !name.starts_with('.') => eprintln!(
-                "emoji-mirror: skipping {}: not a class name",
-                path.display()
-            ),
-            None => {}
-        }
-    }
-    classes.sort();
-    if classes.is_empty() {
-        anyhow::bail!(
-            "{} has no class folders (expected sub-folders named {})",
-            dir.display(),
-            pipeline.contract().labels.join(", ")
-        );
-    }
-    let mut samples = Vec::new();
-    for (folder, class) in classes {
-        samples.extend(
-            collect_inputs(&[folder])
-                .into_iter()
-                .step_by(every)
-                .map(|p| (p, class)),
-        );
-    }
-    if samples.is_empty() {
-        anyhow::bail!("no images in the class folders of {}", dir.display());
-    }
-    Ok(samples)
-}
-
 /// How each image is turned into a face for the classifier.
 #[derive(Debug, Clone, Copy)]
 enum Mode {
@@ -358,77 +307,52 @@ fn classify_all(
     mode: Mode,
     bar: &ProgressBar,
 ) -> Result<Vec<Outcome>> {
-    let next = AtomicUsize::new(0);
-    let results: Vec<Result<Vec<(usize, Outcome)>>> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads())
-            .map(|_| {
-                s.spawn(|| -> Result<Vec<(usize, Outcome)>> {
-                    let mut done = Vec::new();
-                    loop {
-                        let first = next.fetch_add(BATCH, Ordering::Relaxed);
-                        if first >= samples.len() {
-                            break;
-                        }
-                        let last = (first + BATCH).min(samples.len());
-                        let mut faces: Vec<GrayImage> = Vec::new();
-                        let mut owners = Vec::new();
-                        for (i, (path, _)) in samples.iter().enumerate().take(last).skip(first) {
-                            match prepare(pipeline, path, i, mode) {
-                                Ok(p) => {
-                                    owners.push((i, p.faces.len(), p.camera));
-                                    faces.extend(p.faces);
-                                }
-                                Err(e) => done.push((i, Outcome::Failed(format!("{e:#}")))),
-                            }
-                        }
-                        let labels: Vec<usize> = pipeline
-                            .classifier()
-                            .classify(&faces)?
-                            .iter()
-                            .map(argmax)
-                            .collect();
-                        let mut labels = labels.into_iter();
-                        for (i, n, camera) in owners {
-                            let mine: Vec<usize> = labels.by_ref().take(n).collect();
-                            let scored = match camera {
-                                Some(full) => Scored {
-                                    crop: mine.first().copied(),
-                                    square: mine.get(1).copied(),
-                                    ..full
-                                },
-                                None => Scored {
-                                    predicted: mine.first().copied(),
-                                    crop: None,
-                                    square: None,
-                                    face_px: 0,
-                                    wrong_place: false,
-                                },
-                            };
-                            done.push((i, Outcome::Scored(scored)));
-                        }
-                        bar.inc((last - first) as u64);
-                    }
-                    Ok(done)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")))
-            })
-            .collect()
-    });
-    let mut outcomes: Vec<Option<Outcome>> = (0..samples.len()).map(|_| None).collect();
-    for r in results {
-        for (i, o) in r? {
-            outcomes[i] = Some(o);
+    let batches: Vec<&[(PathBuf, usize)]> = samples.chunks(BATCH).collect();
+    let per_batch = parallel(&batches, |b, batch| {
+        let mut outcomes: Vec<Option<Outcome>> = (0..batch.len()).map(|_| None).collect();
+        let mut faces: Vec<GrayImage> = Vec::new();
+        let mut owners = Vec::new();
+        for (k, (path, _)) in batch.iter().enumerate() {
+            match prepare(pipeline, path, b * BATCH + k, mode) {
+                Ok(p) => {
+                    owners.push((k, p.faces.len(), p.camera));
+                    faces.extend(p.faces);
+                }
+                Err(e) => outcomes[k] = Some(Outcome::Failed(format!("{e:#}"))),
+            }
         }
-    }
-    Ok(outcomes
+        let mut labels = pipeline
+            .classifier()
+            .classify(&faces)?
+            .iter()
+            .map(argmax)
+            .collect::<Vec<usize>>()
+            .into_iter();
+        for (k, n, camera) in owners {
+            let mine: Vec<usize> = labels.by_ref().take(n).collect();
+            let scored = match camera {
+                Some(full) => Scored {
+                    crop: mine.first().copied(),
+                    square: mine.get(1).copied(),
+                    ..full
+                },
+                None => Scored {
+                    predicted: mine.first().copied(),
+                    crop: None,
+                    square: None,
+                    face_px: 0,
+                    wrong_place: false,
+                },
+            };
+            outcomes[k] = Some(Outcome::Scored(scored));
+        }
+        bar.inc(batch.len() as u64);
+        Ok(outcomes)
+    })?;
+    Ok(per_batch
         .into_iter()
-        .map(|o| o.unwrap_or(Outcome::Failed("not processed".into())))
+        .flatten()
+        .map(|o| o.expect("every sample of a batch is failed or scored"))
         .collect())
 }
 

@@ -17,8 +17,9 @@ use emoji_pipeline::synth::{benchmark_scene, camera_frame};
 use emoji_pipeline::{aligned_face, crop_region, label, Pipeline};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use emoji_mirror_cli::dataset::labelled_images;
+
 use crate::common::{parallel, read_image};
-use crate::evaluate::list_dataset;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -51,7 +52,7 @@ pub struct Framing {
 
 pub fn run(args: &Args) -> Result<ExitCode> {
     let pipeline = Pipeline::shipped()?;
-    let samples = list_dataset(&args.data, &pipeline, args.every as usize)?;
+    let samples = labelled_images(&args.data, pipeline.contract(), args.every as usize)?;
     eprintln!(
         "emoji-mirror: framing {} faces in {} frames each",
         samples.len(),

@@ -22,8 +22,9 @@ use emoji_pipeline::{
 use image::{GrayImage, RgbImage};
 use serde::Serialize;
 
+use emoji_mirror_cli::dataset::labelled_images;
+
 use crate::common::{parallel, read_image, EmotionModel};
-use crate::evaluate::list_dataset;
 
 /// The page's camera: frames per second.
 const FPS: f64 = 30.0;
@@ -105,8 +106,6 @@ pub struct HeldFace {
     pub changes: usize,
     #[serde(skip)]
     clear: bool,
-    #[serde(skip)]
-    label_index: usize,
 }
 
 /// One switch inside a pair (A → B or B → A) that ends on another emoji.
@@ -181,7 +180,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                     shown: end.name(),
                     changes: changes(&shown[SETTLE_FRAMES..]).len(),
                     clear: end == Shown::Emotion(*label_index) && confidence >= CLEAR_CONFIDENCE,
-                    label_index: *label_index,
                 }
             })
             .collect();
@@ -191,9 +189,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // Pairs of faces read clearly (with the default tracker, or the first configuration), as the browser benchmark
     // builds them: the same pairs for every configuration.
     let mut clear: Vec<Vec<&GrayImage>> = vec![Vec::new(); LABELS_LEN];
-    for (h, (_, _, face)) in runs[0].iter().zip(&faces) {
+    for (h, (label_index, _, face)) in runs[0].iter().zip(&faces) {
         if h.clear {
-            clear[h.label_index].push(face);
+            clear[*label_index].push(face);
         }
     }
     let with_faces: Vec<usize> = (0..LABELS_LEN).filter(|&l| !clear[l].is_empty()).collect();
@@ -286,7 +284,7 @@ fn chosen_faces(
     pipeline: &Pipeline,
     per_class: usize,
 ) -> Result<Vec<(usize, String, GrayImage)>> {
-    let samples = list_dataset(data, pipeline, 1)?;
+    let samples = labelled_images(data, pipeline.contract(), 1)?;
     let mut by_class: Vec<Vec<PathBuf>> = vec![Vec::new(); LABELS_LEN];
     for (path, class) in samples {
         by_class[class].push(path);

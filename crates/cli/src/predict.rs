@@ -12,7 +12,9 @@ use emoji_pipeline::{annotate, Annotation, Detection, FaceResult, Pipeline, LABE
 use image::RgbImage;
 use serde_json::{json, Value};
 
-use crate::common::{collect_inputs, read_image, EmotionModel};
+use emoji_mirror_cli::dataset::collect_inputs;
+
+use crate::common::{read_image, EmotionModel};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -1,6 +1,6 @@
 //! What the measuring examples share: their command line, `<fer2013 folder> [every N-th image]`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
@@ -15,33 +15,4 @@ pub fn data_and_every(args: &[String], default_every: usize) -> Result<(PathBuf,
         None => default_every,
     };
     Ok((data, every))
-}
-
-/// Every `every`-th file of each class folder of `split` (folders and files sorted by name), with its label index
-/// in the contract's order; folders that are not a class are skipped.
-pub fn class_files(
-    split: &Path,
-    contract: &emoji_pipeline::Contract,
-    every: usize,
-) -> Result<Vec<(PathBuf, usize)>> {
-    let mut classes: Vec<PathBuf> = std::fs::read_dir(split)
-        .with_context(|| format!("reading {}", split.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    classes.sort();
-    let mut out = Vec::new();
-    for dir in classes {
-        let Some(label) = dir
-            .file_name()
-            .and_then(|n| contract.label_index(&n.to_string_lossy()))
-        else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        out.extend(files.into_iter().step_by(every.max(1)).map(|f| (f, label)));
-    }
-    Ok(out)
 }
