@@ -20,10 +20,11 @@ cargo clippy --release -p emoji-mirror-site --features worker --target wasm32-un
 log "site: trunk build --release (dist/ is what the browser tests serve)"
 trunk build --release
 
-# One feature set for the whole workspace (no second build of tract); the browser tests start Chromium each,
+# One feature set and one profile for the whole workspace (no second build of tract; `tests`: release code without
+# the cross-crate LTO that made each test binary slow to link, Cargo.toml); the browser tests start Chromium each,
 # so the tests run one at a time. The browser tests include a 5-minute memory soak.
 log "Rust tests: pipeline, CLI, and the site in headless Chromium with a fake camera"
-cargo test --release --workspace -- --test-threads=1
+cargo test --profile tests --workspace -- --test-threads=1
 
 log "wasm-bindgen tests of the site's browser glue (headless Chromium; webdriver.json names it)"
 CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
@@ -31,5 +32,5 @@ CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
   cargo test -p emoji-mirror-site --target wasm32-unknown-unknown --test glue
 
 log "training tests"
-export EMOJI_MIRROR_BIN="$CARGO_TARGET_DIR/release/emoji-mirror"
+export EMOJI_MIRROR_BIN="$CARGO_TARGET_DIR/tests/emoji-mirror"
 (cd training && "$EMOJI_MIRROR_VENV/bin/python" -m pytest -q tests)
