@@ -1,6 +1,7 @@
 //! `emoji-mirror bench`: median wall time of each pipeline stage (decode, detect, crop, classify,
 //! whole frame) on a 640x480 JPEG frame holding one validation face, natively. `--model` times
-//! another emotion model (e.g. the float form against the shipped int8 one).
+//! another emotion model (e.g. the float form against the shipped int8 one). Beside the stages, where each network's
+//! time goes op by op (`emoji_pipeline::profile`; the site's worker measures the same in wasm: tests/worker_ops.rs).
 
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use emoji_pipeline::synth::frame_with_face;
 use emoji_pipeline::{
-    decode_image, face_crop, DecodeLimits, EmotionClassifier, FaceDetector, Pipeline, Stream,
+    decode_image, face_crop, DecodeLimits, EmotionClassifier, FaceDetector, OpTime, Pipeline,
+    Stream,
 };
 use serde::Serialize;
 
@@ -64,6 +66,10 @@ pub struct BenchReport {
     /// test-time flip each frame reads the face or its mirror in turn. No decode (the site's frames are pixels).
     pub live_frame: Stat,
     pub faces_found: usize,
+    /// BlazeFace's time by kind of op (one run, mean of `runs`), the costliest first.
+    pub detector_ops: Vec<OpTime>,
+    /// The emotion net's one-face plan (what a live frame runs), the same way.
+    pub classifier_ops: Vec<OpTime>,
 }
 
 fn stat(mut v: Vec<f64>) -> Stat {
@@ -162,6 +168,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     })?;
     let mut stream = Stream::new();
     let live = time(runs, || Ok(pipeline.analyze_in_stream(&img, &mut stream)?))?;
+    let detector_ops = pipeline.detector().op_profile(3, runs)?;
+    let classifier_ops = pipeline.classifier().op_profile(3, runs)?;
 
     let report = BenchReport {
         model: args.emotion.name(),
@@ -182,6 +190,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         whole_frame: stat(whole),
         live_frame: stat(live),
         faces_found: dets.len(),
+        detector_ops,
+        classifier_ops,
     };
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -216,6 +226,23 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 "{:<26} {:>10.3} {:>10.3} {:>10.3} {:>10.3}",
                 name, s.median_ms, s.p10_ms, s.p90_ms, s.mean_ms
             )?;
+        }
+        for (net, ops) in [
+            ("detector", &report.detector_ops),
+            ("classifier (one face)", &report.classifier_ops),
+        ] {
+            let total: f64 = ops.iter().map(|o| o.ms).sum();
+            writeln!(out, "{net}: {total:.3} ms a run, by op")?;
+            for o in ops.iter().filter(|o| o.ms >= 0.01 * total) {
+                writeln!(
+                    out,
+                    "  {:<24} {:>3} nodes {:>8.3} ms {:>5.1}%",
+                    o.op,
+                    o.nodes,
+                    o.ms,
+                    100.0 * o.ms / total
+                )?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -23,6 +23,7 @@ pub mod error;
 pub mod geometry;
 pub mod model;
 pub mod normalize;
+pub mod profile;
 pub mod resample;
 pub mod smooth;
 pub mod synth;
@@ -43,6 +44,7 @@ pub use error::{PipelineError, Result};
 pub use geometry::BoxF;
 pub use model::{InputShape, ModelFormat};
 pub use normalize::{enhance, face_tensor_input};
+pub use profile::OpTime;
 pub use smooth::{TrackedFace, Tracker, TrackerConfig};
 
 /// One analysed face: where it is and how it feels.
