@@ -220,3 +220,36 @@ fn one_face_alone_reads_as_it_does_in_a_batch() {
         assert!(worst < 1e-6, "alone {alone:?}, in a batch {in_batch:?}");
     }
 }
+
+#[test]
+fn the_op_profile_times_every_node_of_both_networks() {
+    let pipeline = Pipeline::shipped().unwrap();
+    for (net, ops) in [
+        ("detector", pipeline.detector().op_profile(1, 2).unwrap()),
+        (
+            "classifier",
+            pipeline.classifier().op_profile(1, 2).unwrap(),
+        ),
+    ] {
+        // Convolutions run as matrix products; every kind appears once, the costliest first.
+        assert!(ops.iter().any(|o| o.op == "OptMatMul"), "{net}: {ops:?}");
+        assert!(ops.windows(2).all(|w| w[0].ms >= w[1].ms), "{net}: {ops:?}");
+        let mut kinds: Vec<&str> = ops.iter().map(|o| o.op.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), ops.len(), "{net}: {ops:?}");
+        assert!(
+            ops.iter().all(|o| o.nodes > 0 && o.ms >= 0.0),
+            "{net}: {ops:?}"
+        );
+        assert!(
+            ops.iter().map(|o| o.ms).sum::<f64>() > 0.0,
+            "{net}: nothing timed"
+        );
+    }
+    // BlazeFace is built of depthwise convolutions; the emotion net has none.
+    let detector = pipeline.detector().op_profile(0, 1).unwrap();
+    assert!(detector.iter().any(|o| o.op == "DepthWiseConv"));
+    let classifier = pipeline.classifier().op_profile(0, 1).unwrap();
+    assert!(!classifier.iter().any(|o| o.op == "DepthWiseConv"));
+}
