@@ -7,28 +7,14 @@
 //!       --target wasm32-unknown-unknown --test worker_ops -- --nocapture
 #![cfg(all(target_arch = "wasm32", feature = "worker"))]
 
-use emoji_pipeline::{OpTime, Pipeline};
+use emoji_pipeline::profile::table;
+use emoji_pipeline::Pipeline;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 const WARMUP: usize = 10;
 const RUNS: usize = 100;
-
-fn report(net: &str, ops: &[OpTime]) -> String {
-    let total: f64 = ops.iter().map(|o| o.ms).sum();
-    let mut text = format!("{net}: {total:.3} ms a run, by op (mean of {RUNS})\n");
-    for o in ops {
-        text += &format!(
-            "  {:<24} {:>3} nodes {:>8.3} ms {:>5.1}%\n",
-            o.op,
-            o.nodes,
-            o.ms,
-            100.0 * o.ms / total
-        );
-    }
-    text
-}
 
 #[wasm_bindgen_test]
 fn where_the_worker_spends_a_frame() {
@@ -46,6 +32,7 @@ fn where_the_worker_spends_a_frame() {
         .op_profile(WARMUP, RUNS)
         .expect("the emotion net runs");
     assert!(!detector.is_empty() && !classifier.is_empty());
-    console_log!("{}", report("detector (BlazeFace, 128x128)", &detector));
-    console_log!("{}", report("classifier (one 48x48 face)", &classifier));
+    // Every kind of op, each the mean of RUNS runs.
+    console_log!("{}", table("detector (BlazeFace, 128x128)", &detector, 0.0));
+    console_log!("{}", table("classifier (one 48x48 face)", &classifier, 0.0));
 }

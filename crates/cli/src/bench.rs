@@ -231,18 +231,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             ("detector", &report.detector_ops),
             ("classifier (one face)", &report.classifier_ops),
         ] {
-            let total: f64 = ops.iter().map(|o| o.ms).sum();
-            writeln!(out, "{net}: {total:.3} ms a run, by op")?;
-            for o in ops.iter().filter(|o| o.ms >= 0.01 * total) {
-                writeln!(
-                    out,
-                    "  {:<24} {:>3} nodes {:>8.3} ms {:>5.1}%",
-                    o.op,
-                    o.nodes,
-                    o.ms,
-                    100.0 * o.ms / total
-                )?;
-            }
+            // Kinds of op under 1% of the run are left out of the text (the JSON has them all).
+            write!(out, "{}", emoji_pipeline::profile::table(net, ops, 0.01))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -71,15 +71,10 @@ impl EmotionClassifier {
         &self.contract
     }
 
-    /// The one-face plan's time op by op (what a live frame runs) on a zero input ([`crate::profile`]): for
-    /// benchmarks.
+    /// The one-face plan's time op by op (what a live frame runs; [`crate::profile`]): for benchmarks.
     pub fn op_profile(&self, warmup: usize, runs: usize) -> Result<Vec<crate::OpTime>> {
         let s = self.contract.input_size as usize;
-        let input = Tensor::zero::<f32>(&[1, 1, s, s]).map_err(|e| PipelineError::Inference {
-            model: MODEL,
-            message: format!("{e:#}"),
-        })?;
-        crate::profile::op_times(&self.single, &input, warmup, runs, MODEL)
+        crate::profile::op_times(&self.single, &[1, 1, s, s], warmup, runs, MODEL)
     }
 
     /// Raw logits for already-normalised inputs: `data` holds `batch` faces of S·S floats.

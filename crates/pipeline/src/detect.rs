@@ -496,14 +496,10 @@ impl FaceDetector {
         &self.config
     }
 
-    /// The network's time op by op on a mid-grey input ([`crate::profile`]): for benchmarks.
+    /// The network's time op by op ([`crate::profile`]): for benchmarks.
     pub fn op_profile(&self, warmup: usize, runs: usize) -> Result<Vec<crate::OpTime>> {
         let s = self.config.input_size as usize;
-        let input = Tensor::zero::<f32>(&[1, 3, s, s]).map_err(|e| PipelineError::Inference {
-            model: MODEL,
-            message: format!("{e:#}"),
-        })?;
-        crate::profile::op_times(&self.plan, &input, warmup, runs, MODEL)
+        crate::profile::op_times(&self.plan, &[1, 3, s, s], warmup, runs, MODEL)
     }
 
     /// Runs the network on an NCHW `[1, 3, size, size]` input (values in -1..1).

@@ -12,7 +12,7 @@ use crate::error::{PipelineError, Result};
 /// The time one kind of op takes in one run of a network: the sum over its nodes, averaged over the runs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OpTime {
-    /// tract's name for the op after optimisation (e.g. `OptMatMul`, `DepthWise`, `MaxPool`).
+    /// tract's name for the op after optimisation (e.g. `OptMatMul`, `DepthWiseConv`, `OptMaxPool`).
     pub op: String,
     /// How many nodes of the plan run it.
     pub nodes: usize,
@@ -20,11 +20,12 @@ pub struct OpTime {
     pub ms: f64,
 }
 
-/// Runs `plan` on `input` `warmup + runs` times and returns the mean time of each kind of op over the last `runs`,
+/// Runs `plan` `warmup + runs` times on an input of `shape` filled with zeros (the normalised mid-grey: the cost of
+/// these networks does not depend on the pixels) and returns the mean time of each kind of op over the last `runs`,
 /// the costliest first.
 pub(crate) fn op_times(
     plan: &Arc<TypedRunnableModel>,
-    input: &Tensor,
+    shape: &[usize],
     warmup: usize,
     runs: usize,
     model: &'static str,
@@ -33,6 +34,7 @@ pub(crate) fn op_times(
         model,
         message: format!("{e:#}"),
     };
+    let input = Tensor::zero::<f32>(shape).map_err(fail)?;
     let mut state = TypedSimpleState::new(plan).map_err(fail)?;
     let mut per_node = vec![0.0f64; plan.model().nodes().len()];
     for run in 0..warmup + runs {
@@ -63,4 +65,21 @@ pub(crate) fn op_times(
         .collect();
     times.sort_by(|a, b| b.ms.total_cmp(&a.ms));
     Ok(times)
+}
+
+/// `ops` as a text table under `title`, one line a kind of op with its share of the run, leaving out the kinds below
+/// `min_share` of it (what `emoji-mirror bench` and the worker's benchmark print).
+pub fn table(title: &str, ops: &[OpTime], min_share: f64) -> String {
+    let total: f64 = ops.iter().map(|o| o.ms).sum();
+    let mut text = format!("{title}: {total:.3} ms a run, by op\n");
+    for o in ops.iter().filter(|o| o.ms >= min_share * total) {
+        text += &format!(
+            "  {:<24} {:>3} nodes {:>8.3} ms {:>5.1}%\n",
+            o.op,
+            o.nodes,
+            o.ms,
+            100.0 * o.ms / total
+        );
+    }
+    text
 }
