@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 use emoji_pipeline::{
-    decode_image, Contract, DecodeLimits, EmotionClassifier, FaceDetector, Pipeline,
-    SHIPPED_DETECTOR, SHIPPED_EMOTION,
+    decode_image, Contract, DecodeLimits, DetectorConfig, EmotionClassifier, FaceDetector,
+    Pipeline, SHIPPED_DETECTOR, SHIPPED_EMOTION,
 };
 use image::RgbImage;
 
@@ -39,15 +39,23 @@ pub struct EmotionModel {
     /// of the detector's `Tiling::stream_search_every`; the frames between carry the faces found: to measure it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=30))]
     pub search_every: Option<u32>,
+    /// A stream re-finds the faces it follows in windows read at this network input side instead of the
+    /// detector's `Follow::side` (0: every search reads the whole frame): to measure it.
+    #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(0..=128))]
+    pub follow_side: Option<u32>,
+    /// The followed face's share of its window's side instead of `Follow::face_fill`.
+    #[arg(long, value_name = "F")]
+    pub follow_fill: Option<f32>,
+    /// One search in this many reads the whole frame, instead of `Follow::whole_every`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub whole_every: Option<u32>,
 }
 
 impl EmotionModel {
     /// The shipped pipeline with this emotion model (the contract's flip, or on when asked).
     pub fn load(&self) -> Result<Pipeline> {
         let mut pipeline = Pipeline::shipped().context("loading the shipped models")?;
-        if let Some(every) = self.search_every {
-            let mut config = pipeline.detector().config().clone();
-            config.tiling.stream_search_every = every;
+        if let Some(config) = self.detector_config(pipeline.detector().config())? {
             let detector = FaceDetector::with_config(SHIPPED_DETECTOR, config)
                 .context("loading the shipped face detector")?;
             pipeline = pipeline.with_detector(detector);
@@ -79,6 +87,32 @@ impl EmotionModel {
         let classifier = EmotionClassifier::from_bytes(&bytes, &contract)
             .with_context(|| format!("loading {}", self.name()))?;
         Ok(pipeline.with_classifier(classifier))
+    }
+
+    /// The detector's constants with this command's stream settings, where it changes any.
+    fn detector_config(&self, shipped: &DetectorConfig) -> Result<Option<DetectorConfig>> {
+        let mut config = shipped.clone();
+        if let Some(every) = self.search_every {
+            config.tiling.stream_search_every = every;
+        }
+        if let Some(side) = self.follow_side {
+            anyhow::ensure!(
+                side == 0 || side >= 32,
+                "--follow-side {side}: expected 0 (off) or 32 to 128 pixels"
+            );
+            config.follow.side = side;
+        }
+        if let Some(fill) = self.follow_fill {
+            anyhow::ensure!(
+                fill.is_finite() && (0.2..=0.9).contains(&fill),
+                "--follow-fill {fill}: expected 0.2 to 0.9 of the window's side"
+            );
+            config.follow.face_fill = fill;
+        }
+        if let Some(every) = self.whole_every {
+            config.follow.whole_every = every;
+        }
+        Ok((config != *shipped).then_some(config))
     }
 
     /// The model file's bytes (the compiled-in archive when none is named).
@@ -115,9 +149,20 @@ impl EmotionModel {
             Some(shift) => format!("{model}, crop centre moved by {shift} of its side"),
             None => model,
         };
-        match self.search_every {
+        let model = match self.search_every {
             Some(every) => format!("{model}, a stream searches every {every} frames"),
             None => model,
+        };
+        let follow = DetectorConfig::default().follow;
+        match (self.follow_side, self.follow_fill, self.whole_every) {
+            (None, None, None) => model,
+            (Some(0), ..) => format!("{model}, every search reads the whole frame"),
+            (side, fill, every) => format!(
+                "{model}, followed faces re-found at {} px ({} of the window), the whole frame every {} searches",
+                side.unwrap_or(follow.side),
+                fill.unwrap_or(follow.face_fill),
+                every.unwrap_or(follow.whole_every)
+            ),
         }
     }
 }

@@ -18,7 +18,7 @@ use tract_nnef::prelude::*;
 
 use crate::error::{PipelineError, Result};
 use crate::geometry::BoxF;
-use crate::model::{load_runnable, InputShape};
+use crate::model::{load_error, load_typed, runnable, InputShape};
 use crate::resample::{resize_triangle, Rect};
 
 const MODEL: &str = "face detector (BlazeFace)";
@@ -57,6 +57,40 @@ pub struct DetectorConfig {
     pub nms_iou: f32,
     /// Where large images are also searched in tiles.
     pub tiling: Tiling,
+    /// How a stream re-finds the faces it follows between whole-frame passes.
+    #[serde(default)]
+    pub follow: Follow,
+}
+
+/// How a camera stream re-finds the faces it follows: most searches read only a small window around each face
+/// of the search before, at a smaller network input ([`Follow::side`]; the network is fully convolutional up to its
+/// heads, `heads::at_side`), a third of a whole-frame pass's work at 64 against 128. Every
+/// [`Follow::whole_every`]-th search, and any search whose window loses a face, reads the whole frame (and its tiles)
+/// as before, so a face that enters is found within that many searches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Follow {
+    /// Side of the network input a window is read at; 0 turns following off (every search reads the whole frame).
+    pub side: u32,
+    /// The followed face's box side is at most this share of its window's side, so that it may move by a third of
+    /// its size between searches; windows are otherwise as large as to read the face at the whole-frame pass's
+    /// scale (a 200 px window read at 80 in the site's 320 px frames, read whole at 128).
+    pub face_fill: f32,
+    /// One search in this many reads the whole frame.
+    pub whole_every: u32,
+    /// Frames with more faces than this read the whole frame: a window each would cost more than one pass.
+    pub max_faces: usize,
+}
+
+impl Default for Follow {
+    fn default() -> Self {
+        Follow {
+            side: 80,
+            face_fill: 0.6,
+            whole_every: 4,
+            max_faces: 2,
+        }
+    }
 }
 
 /// How an image is searched for faces that the whole-image pass is too coarse to see: square tiles at scales a
@@ -111,13 +145,27 @@ impl Default for Tiling {
 /// at 30 fps).
 ///
 /// While faces are in view, only every [`Tiling::stream_search_every`]-th frame is searched; the frames between
-/// carry its faces.
+/// carry its faces. Most of those searches read only a window around each face ([`Follow`]).
 #[derive(Debug, Clone, Default)]
 pub struct StreamSearch {
     next_tile: usize,
     followed: Vec<Tile>,
     carried: Vec<Detection>,
     frames_to_carry: u32,
+    /// Searches that may read windows before the next whole-frame one.
+    windows_left: u32,
+    counts: SearchCounts,
+}
+
+/// How a stream's frames were read so far: for benchmarks and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SearchCounts {
+    /// Frames that read the whole frame (and tiles where it found no face).
+    pub whole: u64,
+    /// Frames that re-found their faces in windows.
+    pub windows: u64,
+    /// Frames that carried the faces of the search before.
+    pub carried: u64,
 }
 
 /// At most this many tiles follow faces from one frame to the next.
@@ -126,6 +174,11 @@ const MAX_FOLLOWED_TILES: usize = 6;
 impl StreamSearch {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// How the frames so far were read.
+    pub fn counts(&self) -> SearchCounts {
+        self.counts
     }
 
     /// The tiles this frame reads: those following faces, or else the plan's next few.
@@ -150,14 +203,31 @@ impl StreamSearch {
         Some(self.carried.clone())
     }
 
+    /// The faces the next search may re-find in a window each: those of the search before, unless the whole frame
+    /// is due or there are more than `f.max_faces`.
+    fn to_refind(&self, f: &Follow) -> Option<&[Detection]> {
+        let due = f.side == 0 || self.windows_left == 0;
+        (!due && !self.carried.is_empty() && self.carried.len() <= f.max_faces)
+            .then_some(&self.carried[..])
+    }
+
     /// Remembers what the next frames follow: the faces found (carried by frames not searched), the tiles that
-    /// found them, and a tile around each face.
-    fn follow(&mut self, finders: Vec<Tile>, faces: &[Detection], img: &RgbImage, t: &Tiling) {
+    /// found them, a tile around each face, and how many searches may read windows before the whole frame is due.
+    fn follow(
+        &mut self,
+        finders: Vec<Tile>,
+        faces: &[Detection],
+        img: &RgbImage,
+        t: &Tiling,
+        windows_left: u32,
+    ) {
         self.carried = faces.to_vec();
         self.frames_to_carry = t.stream_search_every.saturating_sub(1);
+        self.windows_left = windows_left;
+        let fill = t.face_fraction.clamp(0.05, 0.45) * std::f32::consts::SQRT_2;
         let around = faces
             .iter()
-            .filter_map(|d| tile_around(&d.bbox, img.width(), img.height(), t.face_fraction));
+            .filter_map(|d| tile_around(&d.bbox, img.width(), img.height(), fill, 0.0));
         self.followed.clear();
         for tile in finders.into_iter().chain(around) {
             if self.followed.len() < MAX_FOLLOWED_TILES && !self.followed.contains(&tile) {
@@ -167,16 +237,15 @@ impl StreamSearch {
     }
 }
 
-/// The square tile centred on `face`, moved inside the image, in which the face fills the middle (geometric) of
-/// the range a plan's scale covers, `face_fraction`..2·`face_fraction` of the side, where the network finds it most
-/// reliably; none when the image is thinner than [`MIN_TILE`].
-fn tile_around(face: &BoxF, width: u32, height: u32, face_fraction: f32) -> Option<Tile> {
+/// The square tile centred on `face`, moved inside the image, whose side the face's fills `fill` of (for a plan's
+/// tiles √2·`face_fraction`, the middle (geometric) of the range a plan's scale covers, where the network finds it
+/// most reliably), but at least `min_side`; none when the image is thinner than [`MIN_TILE`].
+fn tile_around(face: &BoxF, width: u32, height: u32, fill: f32, min_side: f32) -> Option<Tile> {
     let shorter = width.min(height);
-    if shorter < MIN_TILE {
+    if shorter < MIN_TILE || fill.is_nan() || fill <= 0.0 {
         return None;
     }
-    let fill = face_fraction.clamp(0.05, 0.45) * std::f32::consts::SQRT_2;
-    let want = face.w.max(face.h) / fill;
+    let want = (face.w.max(face.h) / fill).max(min_side);
     let side = (want.round() as u32).clamp(MIN_TILE, shorter);
     let place = |centre: f32, total: u32| {
         let start = (centre - side as f32 / 2.0).round().max(0.0) as u32;
@@ -261,6 +330,7 @@ impl Default for DetectorConfig {
             min_score: 0.5,
             nms_iou: 0.3,
             tiling: Tiling::default(),
+            follow: Follow::default(),
         }
     }
 }
@@ -454,61 +524,61 @@ pub fn weighted_nms(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detecti
 /// Raw BlazeFace outputs for one input, as the network gives them.
 #[derive(Debug, Clone)]
 pub struct RawDetections {
-    /// `[896 * 16]`: per anchor x, y, w, h and six keypoints (x, y).
+    /// `[anchors * 16]`: per anchor x, y, w, h and six keypoints (x, y).
     pub regressors: Vec<f32>,
-    /// `[896]`: score logits.
+    /// `[anchors]`: score logits.
     pub logits: Vec<f32>,
 }
 
-/// BlazeFace short-range, loaded once and reused for every frame.
+/// The network planned for one input side, with the anchors and decoding constants of that side.
 #[derive(Debug, Clone)]
-pub struct FaceDetector {
+struct Pass {
     plan: Arc<TypedRunnableModel>,
     anchors: Vec<Anchor>,
-    config: DetectorConfig,
+    decoding: DetectorConfig,
+    /// How many of the plan's outputs make each of the network's outputs, end to end (the cut graph's heads).
+    parts: Vec<usize>,
 }
 
-impl FaceDetector {
-    /// Loads the model (NNEF archive, or ONNX with the `onnx` feature) with MediaPipe's default decoding constants.
-    pub fn from_bytes(model: &[u8]) -> Result<Self> {
-        Self::with_config(model, DetectorConfig::default())
-    }
-
-    /// Loads the model with explicit decoding constants.
-    pub fn with_config(model: &[u8], config: DetectorConfig) -> Result<Self> {
-        let plan = load_runnable(model, MODEL, &Self::input_shape(&config))?;
-        let anchors = ssd_anchors(&config);
-        Ok(FaceDetector {
-            plan,
-            anchors,
-            config,
+impl Pass {
+    /// The shipped graph as it is, at its own input side.
+    fn whole(typed: TypedModel, config: &DetectorConfig) -> Result<Self> {
+        let parts = vec![1; typed.output_outlets().map_err(load_error(MODEL))?.len()];
+        Ok(Pass {
+            plan: runnable(typed, MODEL)?,
+            anchors: ssd_anchors(config),
+            decoding: config.clone(),
+            parts,
         })
     }
 
-    /// The network's input for these constants: one RGB square, NCHW `[1, 3, size, size]`.
-    pub fn input_shape(config: &DetectorConfig) -> InputShape {
-        let s = config.input_size as usize;
-        InputShape::Fixed(vec![1, 3, s, s])
+    /// The graph cut at its heads for a `side` x `side` input; the raw outputs are in input pixels, so the decoding
+    /// scale follows the side.
+    fn at_side(typed: &TypedModel, config: &DetectorConfig, side: u32) -> Result<Self> {
+        let heads = crate::heads::at_side(typed, side as usize).map_err(load_error(MODEL))?;
+        let decoding = DetectorConfig {
+            input_size: side,
+            coord_scale: config.coord_scale * side as f32 / config.input_size as f32,
+            ..config.clone()
+        };
+        Ok(Pass {
+            plan: runnable(heads.model, MODEL)?,
+            anchors: ssd_anchors(&decoding),
+            decoding,
+            parts: heads.parts,
+        })
     }
 
-    /// The decoding constants in use.
-    pub fn config(&self) -> &DetectorConfig {
-        &self.config
+    fn side(&self) -> usize {
+        self.decoding.input_size as usize
     }
 
-    /// The network's time op by op ([`crate::profile`]): for benchmarks.
-    pub fn op_profile(&self, warmup: usize, runs: usize) -> Result<Vec<crate::OpTime>> {
-        let s = self.config.input_size as usize;
-        crate::profile::op_times(&self.plan, &[1, 3, s, s], warmup, runs, MODEL)
-    }
-
-    /// Runs the network on an NCHW `[1, 3, size, size]` input (values in -1..1).
-    pub fn raw(&self, input: &[f32]) -> Result<RawDetections> {
+    fn raw(&self, input: &[f32]) -> Result<RawDetections> {
         let fail = |m: String| PipelineError::Inference {
             model: MODEL,
             message: m,
         };
-        let s = self.config.input_size as usize;
+        let s = self.side();
         let tensor =
             Tensor::from_shape(&[1, 3, s, s], input).map_err(|e| fail(format!("{e:#}")))?;
         let outputs = self
@@ -518,12 +588,16 @@ impl FaceDetector {
         let n = self.anchors.len();
         let mut regressors = None;
         let mut logits = None;
-        // Tell the two outputs apart by shape ([1, n, 16] and [1, n, 1]), not by their order.
-        for t in outputs.iter() {
-            let view = t
-                .to_plain_array_view::<f32>()
-                .map_err(|e| fail(format!("{e:#}")))?;
-            let data: Vec<f32> = view.iter().copied().collect();
+        // Each network output is its parts end to end; tell the two apart by size ([n, 16] and [n, 1]), not order.
+        let mut parts = outputs.iter();
+        for &count in &self.parts {
+            let mut data = Vec::new();
+            for t in parts.by_ref().take(count) {
+                let view = t
+                    .to_plain_array_view::<f32>()
+                    .map_err(|e| fail(format!("{e:#}")))?;
+                data.extend(view.iter().copied());
+            }
             if data.len() == n * (4 + 2 * NUM_KEYPOINTS) {
                 regressors = Some(data);
             } else if data.len() == n {
@@ -542,6 +616,103 @@ impl FaceDetector {
         }
     }
 
+    /// Runs the network on one input and decodes its confident detections, mapped to image pixels by `to_image`.
+    fn detections(
+        &self,
+        input: &[f32],
+        to_image: impl Fn(f32, f32) -> (f32, f32),
+    ) -> Result<Vec<Detection>> {
+        let raw = self.raw(input)?;
+        let mut dets = decode_raw(&raw.regressors, &raw.logits, &self.anchors, &self.decoding);
+        for d in dets.iter_mut() {
+            let (x0, y0) = to_image(d.bbox.x, d.bbox.y);
+            let (x1, y1) = to_image(d.bbox.x + d.bbox.w, d.bbox.y + d.bbox.h);
+            d.bbox = BoxF::from_corners(x0, y0, x1, y1);
+            for kp in d.keypoints.iter_mut() {
+                *kp = to_image(kp.0, kp.1);
+            }
+        }
+        Ok(dets)
+    }
+
+    /// The detections of `tile` read at this pass's side, in image pixels, less those cut by an inner tile edge.
+    fn in_tile(&self, img: &RgbImage, tile: &Tile) -> Result<Vec<Detection>> {
+        let (input, scale) = tile_tensor(img, tile, self.decoding.input_size);
+        let (tx, ty) = (tile.x as f32, tile.y as f32);
+        let found = self.detections(&input, |x, y| (tx + x * scale, ty + y * scale))?;
+        Ok(found
+            .into_iter()
+            .filter(|d| whole_in_tile(d, tile, img))
+            .collect())
+    }
+}
+
+/// BlazeFace short-range, loaded once and reused for every frame: planned for the whole frame's input and, where
+/// a stream follows faces ([`Follow`]), for the windows' smaller one.
+#[derive(Debug, Clone)]
+pub struct FaceDetector {
+    whole: Pass,
+    window: Option<Pass>,
+    config: DetectorConfig,
+}
+
+impl FaceDetector {
+    /// Loads the model (NNEF archive, or ONNX with the `onnx` feature) with MediaPipe's default decoding constants.
+    pub fn from_bytes(model: &[u8]) -> Result<Self> {
+        Self::with_config(model, DetectorConfig::default())
+    }
+
+    /// Loads the model with explicit decoding constants.
+    pub fn with_config(model: &[u8], config: DetectorConfig) -> Result<Self> {
+        let typed = load_typed(model, MODEL, &Self::input_shape(&config))?;
+        let window = match config.follow.side {
+            0 => None,
+            side => Some(Pass::at_side(&typed, &config, side)?),
+        };
+        Ok(FaceDetector {
+            whole: Pass::whole(typed, &config)?,
+            window,
+            config,
+        })
+    }
+
+    /// The network's input for these constants: one RGB square, NCHW `[1, 3, size, size]`.
+    pub fn input_shape(config: &DetectorConfig) -> InputShape {
+        let s = config.input_size as usize;
+        InputShape::Fixed(vec![1, 3, s, s])
+    }
+
+    /// The decoding constants in use.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// The whole-frame network's time op by op ([`crate::profile`]): for benchmarks.
+    pub fn op_profile(&self, warmup: usize, runs: usize) -> Result<Vec<crate::OpTime>> {
+        let s = self.whole.side();
+        crate::profile::op_times(&self.whole.plan, &[1, 3, s, s], warmup, runs, MODEL)
+    }
+
+    /// The window network's time op by op (none where following is off): for benchmarks.
+    pub fn window_op_profile(
+        &self,
+        warmup: usize,
+        runs: usize,
+    ) -> Result<Option<Vec<crate::OpTime>>> {
+        self.window
+            .as_ref()
+            .map(|w| {
+                let s = w.side();
+                crate::profile::op_times(&w.plan, &[1, 3, s, s], warmup, runs, MODEL)
+            })
+            .transpose()
+    }
+
+    /// Runs the network on an NCHW `[1, 3, size, size]` input (values in -1..1).
+    pub fn raw(&self, input: &[f32]) -> Result<RawDetections> {
+        self.whole.raw(input)
+    }
+
     /// Finds the faces in an RGB image; boxes and keypoints in the image's pixels, best first. Large images are
     /// also read in tiles ([`tile_plan`]); so is a camera frame whose whole-image pass finds no face, with the
     /// whole plan (a still frame judged alone: `evaluate --camera`, `predict`).
@@ -551,18 +722,61 @@ impl FaceDetector {
 
     /// [`FaceDetector::detect`] on one frame of a stream (the site's camera): a frame whose whole-image pass finds
     /// no face reads only a few tiles ([`StreamSearch`]), so that a frame costs at most
-    /// `1 + Tiling::stream_tiles_per_frame` network runs, or two more per small face followed.
+    /// `1 + Tiling::stream_tiles_per_frame` network runs, or two more per small face followed; while faces are
+    /// followed, most searches read only a window around each ([`Follow`]).
     pub fn detect_in_stream(
         &self,
         img: &RgbImage,
         stream: &mut StreamSearch,
     ) -> Result<Vec<Detection>> {
         if let Some(carried) = stream.carry() {
+            stream.counts.carried += 1;
             return Ok(carried);
         }
+        let t = &self.config.tiling;
+        if let Some(found) = self.refind(img, stream)? {
+            let windows_left = stream.windows_left - 1;
+            stream.follow(Vec::new(), &found, img, t, windows_left);
+            stream.counts.windows += 1;
+            return Ok(found);
+        }
+        stream.counts.whole += 1;
         let (found, finders) = self.search(img, Some(&mut *stream))?;
-        stream.follow(finders, &found, img, &self.config.tiling);
+        let windows_left = self.config.follow.whole_every.saturating_sub(1);
+        stream.follow(finders, &found, img, t, windows_left);
         Ok(found)
+    }
+
+    /// The faces of the stream's last search, each re-found in a window around it at the window pass's side;
+    /// `None` where this search reads the whole frame (following off or the whole frame due, too many faces, or a
+    /// window that lost its face).
+    fn refind(&self, img: &RgbImage, stream: &StreamSearch) -> Result<Option<Vec<Detection>>> {
+        let (Some(pass), Some(faces)) = (&self.window, stream.to_refind(&self.config.follow))
+        else {
+            return Ok(None);
+        };
+        // A window is never read at a finer scale than the whole-frame pass read the face at: the boxes of both
+        // passes then come from the same pixels, and the crops cut from them frame the face alike.
+        let whole_scale = self.config.input_size as f32 / img.width().max(img.height()) as f32;
+        let min_side = pass.side() as f32 / whole_scale;
+        let mut found = Vec::new();
+        for face in faces {
+            let Some(window) = tile_around(
+                &face.bbox,
+                img.width(),
+                img.height(),
+                self.config.follow.face_fill,
+                min_side,
+            ) else {
+                return Ok(None);
+            };
+            let refound = pass.in_tile(img, &window)?;
+            if refound.is_empty() {
+                return Ok(None);
+            }
+            found.extend(refound);
+        }
+        Ok(Some(weighted_nms(found, self.config.nms_iou)))
     }
 
     /// The faces found, and the tiles that found any.
@@ -575,7 +789,7 @@ impl FaceDetector {
             return Ok((Vec::new(), Vec::new()));
         }
         let (input, lb) = letterbox_tensor(img, self.config.input_size);
-        let mut dets = self.decode(&input, |x, y| lb.to_frame(x, y))?;
+        let mut dets = self.whole.detections(&input, |x, y| lb.to_frame(x, y))?;
         let t = &self.config.tiling;
         let longer = img.width().max(img.height());
         let tiles = if longer > t.whole_image_up_to {
@@ -597,35 +811,13 @@ impl FaceDetector {
         };
         let mut finders = Vec::new();
         for tile in tiles {
-            let (input, scale) = tile_tensor(img, &tile, self.config.input_size);
-            let (tx, ty) = (tile.x as f32, tile.y as f32);
-            let found = self.decode(&input, |x, y| (tx + x * scale, ty + y * scale))?;
-            let before = dets.len();
-            dets.extend(found.into_iter().filter(|d| whole_in_tile(d, &tile, img)));
-            if dets.len() > before {
+            let found = self.whole.in_tile(img, &tile)?;
+            if !found.is_empty() {
+                dets.extend(found);
                 finders.push(tile);
             }
         }
         Ok((weighted_nms(dets, self.config.nms_iou), finders))
-    }
-
-    /// Runs the network on one input and decodes its confident detections, mapped to image pixels by `to_image`.
-    fn decode(
-        &self,
-        input: &[f32],
-        to_image: impl Fn(f32, f32) -> (f32, f32),
-    ) -> Result<Vec<Detection>> {
-        let raw = self.raw(input)?;
-        let mut dets = decode_raw(&raw.regressors, &raw.logits, &self.anchors, &self.config);
-        for d in dets.iter_mut() {
-            let (x0, y0) = to_image(d.bbox.x, d.bbox.y);
-            let (x1, y1) = to_image(d.bbox.x + d.bbox.w, d.bbox.y + d.bbox.h);
-            d.bbox = BoxF::from_corners(x0, y0, x1, y1);
-            for kp in d.keypoints.iter_mut() {
-                *kp = to_image(kp.0, kp.1);
-            }
-        }
-        Ok(dets)
     }
 }
 
@@ -852,20 +1044,20 @@ mod tests {
         };
         let mut stream = StreamSearch::new();
         assert_eq!(stream.carry(), None, "the first frame is searched");
-        stream.follow(Vec::new(), &[face], &img, &t);
+        stream.follow(Vec::new(), &[face], &img, &t, 0);
         // two frames carry the face found, the third is searched again
         assert_eq!(stream.carry(), Some(vec![face]));
         assert_eq!(stream.carry(), Some(vec![face]));
         assert_eq!(stream.carry(), None);
         // a search that finds nobody is not carried: the next frame searches
-        stream.follow(Vec::new(), &[], &img, &t);
+        stream.follow(Vec::new(), &[], &img, &t, 0);
         assert_eq!(stream.carry(), None);
         // every frame searched at 1
         let every = Tiling {
             stream_search_every: 1,
             ..t
         };
-        stream.follow(Vec::new(), &[face], &img, &every);
+        stream.follow(Vec::new(), &[face], &img, &every, 0);
         assert_eq!(stream.carry(), None);
     }
 
@@ -890,7 +1082,7 @@ mod tests {
             face(150.0, 110.0, 20.0, 20.0),
             face(300.0, 225.0, 20.0, 15.0),
         ];
-        stream.follow(vec![finder], &faces, &img, &t);
+        stream.follow(vec![finder], &faces, &img, &t, 0);
         // The finder, then a tile around each face: centred where it can be, moved inside the frame where it
         // cannot; the face fills √2·face_fraction of it. No tile of the plan while faces are followed.
         let expected = vec![
@@ -909,7 +1101,7 @@ mod tests {
         assert_eq!(stream.next_tiles(&plan, &t), expected);
         assert_eq!(stream.next_tiles(&plan, &t), expected);
         // Nobody found: back to the plan's turn.
-        stream.follow(Vec::new(), &[], &img, &t);
+        stream.follow(Vec::new(), &[], &img, &t, 0);
         assert_eq!(stream.next_tiles(&plan, &t), plan[..2].to_vec());
     }
 
@@ -1046,5 +1238,63 @@ mod tests {
             weighted_nms(vec![det(1.0, 1.0, 0.0, 0.0, 0.9), a], 0.3).len(),
             2
         );
+    }
+
+    #[test]
+    fn a_stream_reads_windows_between_whole_frame_searches() {
+        let f = Follow::default();
+        let t = Tiling::default();
+        let img = RgbImage::new(320, 240);
+        let face = Detection {
+            bbox: BoxF {
+                x: 100.0,
+                y: 60.0,
+                w: 90.0,
+                h: 90.0,
+            },
+            score: 0.9,
+            keypoints: [(0.0, 0.0); NUM_KEYPOINTS],
+        };
+        let mut stream = StreamSearch::new();
+        assert_eq!(stream.to_refind(&f), None, "nobody followed yet");
+        stream.follow(Vec::new(), &[face], &img, &t, f.whole_every - 1);
+        for _ in 1..f.whole_every {
+            assert_eq!(stream.to_refind(&f), Some(&[face][..]));
+            let left = stream.windows_left - 1;
+            stream.follow(Vec::new(), &[face], &img, &t, left);
+        }
+        assert_eq!(stream.to_refind(&f), None, "the whole frame is due");
+        stream.follow(Vec::new(), &[face; 3], &img, &t, f.whole_every - 1);
+        assert_eq!(
+            stream.to_refind(&f),
+            None,
+            "three faces cost more in windows"
+        );
+        stream.follow(Vec::new(), &[face], &img, &t, f.whole_every - 1);
+        let off = Follow { side: 0, ..f };
+        assert_eq!(stream.to_refind(&off), None, "following off");
+    }
+
+    /// The graph cut at its heads gives the shipped graph's rows bit for bit at 128, and the anchors of its own side
+    /// elsewhere.
+    #[test]
+    fn the_window_pass_reads_the_shipped_rows_at_128_and_its_own_anchors_at_80() {
+        let bytes = test_support::model_bytes("blazeface_short_range.nnef.tar");
+        let cfg = DetectorConfig::default();
+        let typed = load_typed(&bytes, MODEL, &FaceDetector::input_shape(&cfg)).unwrap();
+        let whole = Pass::whole(typed.clone(), &cfg).unwrap();
+        let cut = Pass::at_side(&typed, &cfg, 128).unwrap();
+        let input: Vec<f32> = (0..3 * 128 * 128)
+            .map(|i| (i * 37 % 255) as f32 / 127.5 - 1.0)
+            .collect();
+        let (a, b) = (whole.raw(&input).unwrap(), cut.raw(&input).unwrap());
+        assert_eq!(a.regressors, b.regressors);
+        assert_eq!(a.logits, b.logits);
+        let small = Pass::at_side(&typed, &cfg, 80).unwrap();
+        assert_eq!(small.anchors.len(), 10 * 10 * 2 + 5 * 5 * 6);
+        assert_eq!(small.decoding.coord_scale, 80.0);
+        let raw = small.raw(&vec![0.0; 3 * 80 * 80]).unwrap();
+        assert_eq!(raw.logits.len(), small.anchors.len());
+        assert_eq!(raw.regressors.len(), 16 * small.anchors.len());
     }
 }

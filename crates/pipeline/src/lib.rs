@@ -21,6 +21,7 @@ pub mod decode;
 pub mod detect;
 pub mod error;
 pub mod geometry;
+mod heads;
 pub mod model;
 pub mod normalize;
 pub mod profile;
@@ -39,7 +40,10 @@ pub use contract::{emoji, label, Contract, CropParams, LABELS_LEN};
 pub use convert::onnx_to_nnef;
 pub use crop::{aligned_face, crop_grey, crop_region, face_crop, CropRegion};
 pub use decode::{decode_image, DecodeLimits, Frame};
-pub use detect::{tile_plan, Detection, DetectorConfig, FaceDetector, StreamSearch, Tile, Tiling};
+pub use detect::{
+    tile_plan, Detection, DetectorConfig, FaceDetector, Follow, SearchCounts, StreamSearch, Tile,
+    Tiling,
+};
 pub use error::{PipelineError, Result};
 pub use geometry::BoxF;
 pub use model::{InputShape, ModelFormat};
@@ -92,6 +96,11 @@ pub struct Stream {
 impl Stream {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// How the detector read the stream's frames so far.
+    pub fn search_counts(&self) -> SearchCounts {
+        self.search.counts()
     }
 }
 

@@ -42,15 +42,6 @@ pub(crate) fn load_error(model: &'static str) -> impl Fn(TractError) -> Pipeline
     }
 }
 
-/// Reads a model (NNEF, or ONNX with the `onnx` feature), optimises it for this machine and makes it runnable.
-pub(crate) fn load_runnable(
-    bytes: &[u8],
-    model: &'static str,
-    input: &InputShape,
-) -> Result<Arc<TypedRunnableModel>> {
-    runnable(load_typed(bytes, model, input)?, model)
-}
-
 /// Reads a model (NNEF, or ONNX with the `onnx` feature) as a typed graph, not yet optimised.
 pub(crate) fn load_typed(
     bytes: &[u8],
@@ -152,7 +143,9 @@ mod tests {
         let mut tar = vec![0u8; 1024];
         tar[257..262].copy_from_slice(b"ustar");
         for bytes in [&b"not a model"[..], &tar[..]] {
-            let e = load_runnable(bytes, "test model", &input).unwrap_err();
+            let e = load_typed(bytes, "test model", &input)
+                .and_then(|typed| runnable(typed, "test model"))
+                .unwrap_err();
             assert!(matches!(e, PipelineError::ModelLoad { .. }), "{e}");
         }
     }

@@ -207,3 +207,50 @@ fn a_stream_of_frames_finds_a_small_face_and_keeps_it() {
         sample.len()
     );
 }
+
+/// A face moving across the site's 320x240 live frames (3 px a frame, a brisk head turn) is re-found in windows
+/// around it ([`emoji_pipeline::Follow`]) where a whole-frame pass of the same frame finds it, and most searches
+/// read only the windows.
+#[test]
+fn a_moving_face_is_re_found_in_windows_where_the_whole_frame_finds_it() {
+    use emoji_pipeline::StreamSearch;
+    let det = common::detector();
+    let sample = common::val_sample(100);
+    let (mut frames, mut agree) = (0, 0);
+    let mut stream = StreamSearch::new();
+    for (k, (path, _)) in sample.iter().enumerate() {
+        let face = common::load_grey(path);
+        let mut stream_of_face = StreamSearch::new();
+        for i in 0..24i64 {
+            let (x, y) = (60 + 3 * i, 50 + i + (k as i64 % 5) * 4);
+            let (frame, _) = frame_with_face(&face, 320, 240, x, y, 110, k as u32);
+            let Some(whole) = det.detect(&frame).expect("detect").first().copied() else {
+                continue;
+            };
+            frames += 1;
+            let followed = det
+                .detect_in_stream(&frame, &mut stream_of_face)
+                .expect("detect");
+            if followed.iter().any(|d| d.bbox.iou(&whole.bbox) >= 0.6) {
+                agree += 1;
+            }
+            // One stream over all faces too, to count how its frames were read.
+            det.detect_in_stream(&frame, &mut stream).expect("detect");
+        }
+    }
+    assert!(
+        frames >= 24 * sample.len() / 2,
+        "the whole frame found too few faces: {frames}"
+    );
+    assert!(
+        agree * 100 >= frames * 95,
+        "the stream's boxes agree with the whole frame's in only {agree} of {frames} frames"
+    );
+    let counts = stream.counts();
+    let read = counts.whole + counts.windows + counts.carried;
+    assert!(
+        counts.windows * 4 >= read,
+        "windows read only {} of {read} frames ({counts:?})",
+        counts.windows
+    );
+}

@@ -154,34 +154,38 @@ fn a_stream_reads_a_face_and_its_mirror_in_turn() {
     let top = |a: &emoji_pipeline::Analysis| a.faces.first().expect("a face").probabilities;
     let photo = top(&pipeline.analyze(&frame).unwrap());
     let mut stream = Stream::new();
-    let views: Vec<_> = (0..3)
-        .map(|_| top(&pipeline.analyze_in_stream(&frame, &mut stream).unwrap()))
+    let analyses: Vec<_> = (0..3)
+        .map(|_| pipeline.analyze_in_stream(&frame, &mut stream).unwrap())
         .collect();
+    let views: Vec<_> = analyses.iter().map(top).collect();
     let classifier = pipeline.classifier();
-    let crop = {
-        let det = pipeline.detector().detect(&frame).unwrap()[0];
-        emoji_pipeline::face_crop(&frame, &det, pipeline.contract())
+    // Each frame's crop from the box that frame found (the third re-finds the face in a window: its own box).
+    let crop = |a: &emoji_pipeline::Analysis| {
+        emoji_pipeline::face_crop(&frame, &a.faces[0].detection, pipeline.contract())
     };
-    let mirrored = image::imageops::flip_horizontal(&crop);
-    let as_face = classifier
-        .classify_views(std::slice::from_ref(&crop), Views::Face)
-        .unwrap()[0];
-    let as_mirror = classifier
-        .classify_views(std::slice::from_ref(&crop), Views::Mirror)
-        .unwrap()[0];
+    let read = |a: &emoji_pipeline::Analysis, view| {
+        classifier
+            .classify_views(std::slice::from_ref(&crop(a)), view)
+            .unwrap()[0]
+    };
+    let mirrored = image::imageops::flip_horizontal(&crop(&analyses[1]));
     let mirror_as_face = classifier
         .classify_views(std::slice::from_ref(&mirrored), Views::Face)
         .unwrap()[0];
     let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4);
     assert!(
-        close(&as_mirror, &mirror_as_face),
+        close(&read(&analyses[1], Views::Mirror), &mirror_as_face),
         "the mirror view is the mirrored face's"
     );
     assert!(
-        close(&views[0], &as_face) && close(&views[1], &as_mirror),
+        close(&views[0], &read(&analyses[0], Views::Face))
+            && close(&views[1], &read(&analyses[1], Views::Mirror)),
         "frames read the face, then its mirror"
     );
-    assert!(close(&views[2], &views[0]), "and then the face again");
+    assert!(
+        close(&views[2], &read(&analyses[2], Views::Face)),
+        "and then the face again"
+    );
     assert!(
         !close(&views[0], &views[1]),
         "the two views differ for this face"
