@@ -27,12 +27,26 @@ fn where_the_worker_spends_a_frame() {
         .detector()
         .op_profile(WARMUP, RUNS)
         .expect("BlazeFace runs");
+    let window = pipeline
+        .detector()
+        .window_op_profile(WARMUP, RUNS)
+        .expect("BlazeFace runs at the window side")
+        .expect("the shipped detector follows faces in windows");
     let classifier = pipeline
         .classifier()
         .op_profile(WARMUP, RUNS)
         .expect("the emotion net runs");
-    assert!(!detector.is_empty() && !classifier.is_empty());
+    assert!(!detector.is_empty() && !window.is_empty() && !classifier.is_empty());
     // Every kind of op, each the mean of RUNS runs.
     console_log!("{}", table("detector (BlazeFace, 128x128)", &detector, 0.0));
+    let side = pipeline.detector().config().follow.side;
+    console_log!(
+        "{}",
+        table(
+            &format!("detector, a followed face's window ({side}x{side})"),
+            &window,
+            0.0
+        )
+    );
     console_log!("{}", table("classifier (one 48x48 face)", &classifier, 0.0));
 }

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use emoji_pipeline::synth::frame_with_face;
 use emoji_pipeline::{
     decode_image, face_crop, DecodeLimits, EmotionClassifier, FaceDetector, OpTime, Pipeline,
-    Stream,
+    SearchCounts, Stream,
 };
 use serde::Serialize;
 
@@ -65,9 +65,14 @@ pub struct BenchReport {
     /// site's worker runs): the detector searches every few frames and carries its faces between, and with the
     /// test-time flip each frame reads the face or its mirror in turn. No decode (the site's frames are pixels).
     pub live_frame: Stat,
+    /// How the live frames were read: the whole frame, windows around the face, or carried (`StreamSearch`).
+    pub live_frame_reads: SearchCounts,
     pub faces_found: usize,
     /// BlazeFace's time by kind of op (one run, mean of `runs`), the costliest first.
     pub detector_ops: Vec<OpTime>,
+    /// BlazeFace at the window side a stream re-finds followed faces at (`Follow::side`), the same way; none where
+    /// following is off.
+    pub detector_window_ops: Option<Vec<OpTime>>,
     /// The emotion net's one-face plan (what a live frame runs), the same way.
     pub classifier_ops: Vec<OpTime>,
 }
@@ -169,6 +174,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let mut stream = Stream::new();
     let live = time(runs, || Ok(pipeline.analyze_in_stream(&img, &mut stream)?))?;
     let detector_ops = pipeline.detector().op_profile(3, runs)?;
+    let detector_window_ops = pipeline.detector().window_op_profile(3, runs)?;
     let classifier_ops = pipeline.classifier().op_profile(3, runs)?;
 
     let report = BenchReport {
@@ -189,8 +195,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         classify_batch64_per_face: stat(classify64),
         whole_frame: stat(whole),
         live_frame: stat(live),
+        live_frame_reads: stream.search_counts(),
         faces_found: dets.len(),
         detector_ops,
+        detector_window_ops,
         classifier_ops,
     };
     let mut out = std::io::stdout().lock();
@@ -227,10 +235,21 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 name, s.median_ms, s.p10_ms, s.p90_ms, s.mean_ms
             )?;
         }
+        let reads = report.live_frame_reads;
+        writeln!(
+            out,
+            "live frames read: {} whole, {} in windows, {} carried",
+            reads.whole, reads.windows, reads.carried
+        )?;
+        let window = report.detector_window_ops.as_deref().unwrap_or_default();
         for (net, ops) in [
-            ("detector", &report.detector_ops),
-            ("classifier (one face)", &report.classifier_ops),
+            ("detector", &report.detector_ops[..]),
+            ("detector, a followed face's window", window),
+            ("classifier (one face)", &report.classifier_ops[..]),
         ] {
+            if ops.is_empty() {
+                continue; // following off: no window pass
+            }
             // Kinds of op under 1% of the run are left out of the text (the JSON has them all).
             write!(out, "{}", emoji_pipeline::profile::table(net, ops, 0.01))?;
         }
