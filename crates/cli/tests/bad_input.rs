@@ -246,3 +246,41 @@ fn convert_makes_the_shipped_archive_from_the_onnx_file() {
         "differs from models/emotion_int8.nnef.tar"
     );
 }
+
+/// The stream settings a benchmark may change are checked before anything runs: a window side or face share out of
+/// range is named with the range it needs.
+#[test]
+fn stream_settings_out_of_range_are_named() {
+    let dir = scratch("stream-settings");
+    std::fs::write(dir.join("x.png"), png(64, 48)).expect("write");
+    for (flag, value, says) in [
+        (
+            "--follow-side",
+            "16",
+            "expected 0 (off) or 32 to 128 pixels",
+        ),
+        (
+            "--follow-fill",
+            "5",
+            "expected 0.2 to 0.9 of the window's side",
+        ),
+        (
+            "--follow-fill",
+            "NaN",
+            "expected 0.2 to 0.9 of the window's side",
+        ),
+    ] {
+        let o = bin()
+            .args(["predict", flag, value])
+            .arg(dir.join("x.png"))
+            .output()
+            .expect("runs");
+        assert_no_panic(&o);
+        assert!(!o.status.success(), "{flag} {value} was accepted");
+        let (_, err) = text(&o);
+        assert!(
+            err.contains(&format!("{flag} {value}")) && err.contains(says),
+            "{flag} {value}: {err}"
+        );
+    }
+}

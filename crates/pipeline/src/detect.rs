@@ -1032,16 +1032,7 @@ mod tests {
             ..Tiling::default()
         };
         let img = RgbImage::new(320, 240);
-        let face = Detection {
-            bbox: BoxF {
-                x: 100.0,
-                y: 60.0,
-                w: 90.0,
-                h: 90.0,
-            },
-            score: 0.9,
-            keypoints: [(0.0, 0.0); NUM_KEYPOINTS],
-        };
+        let face = det(100.0, 60.0, 90.0, 90.0, 0.9);
         let mut stream = StreamSearch::new();
         assert_eq!(stream.carry(), None, "the first frame is searched");
         stream.follow(Vec::new(), &[face], &img, &t, 0);
@@ -1245,16 +1236,7 @@ mod tests {
         let f = Follow::default();
         let t = Tiling::default();
         let img = RgbImage::new(320, 240);
-        let face = Detection {
-            bbox: BoxF {
-                x: 100.0,
-                y: 60.0,
-                w: 90.0,
-                h: 90.0,
-            },
-            score: 0.9,
-            keypoints: [(0.0, 0.0); NUM_KEYPOINTS],
-        };
+        let face = det(100.0, 60.0, 90.0, 90.0, 0.9);
         let mut stream = StreamSearch::new();
         assert_eq!(stream.to_refind(&f), None, "nobody followed yet");
         stream.follow(Vec::new(), &[face], &img, &t, f.whole_every - 1);
