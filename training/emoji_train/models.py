@@ -47,6 +47,12 @@ class AlexNet48(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
 
+    def layers(self) -> tuple[list[nn.Conv2d], list[nn.BatchNorm2d], list[nn.Linear]]:
+        """The convolutions, their batch-norms and the dense layers, in graph order."""
+        return ([m for m in self.modules() if isinstance(m, nn.Conv2d)],
+                [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)],
+                [m for m in self.modules() if isinstance(m, nn.Linear)])
+
 
 class AlexNet227(nn.Module):
     """The original AlexNet layer shapes on a 227x227 upscale of the grey face (one input channel)."""

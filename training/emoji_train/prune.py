@@ -19,16 +19,9 @@ import torch.nn as nn
 from .models import AlexNet48
 
 
-def _layers(model: AlexNet48) -> tuple[list[nn.Conv2d], list[nn.BatchNorm2d], list[nn.Linear]]:
-    convs = [m for m in model.features.modules() if isinstance(m, nn.Conv2d)]
-    bns = [m for m in model.features.modules() if isinstance(m, nn.BatchNorm2d)]
-    lins = [m for m in model.classifier.modules() if isinstance(m, nn.Linear)]
-    return convs, bns, lins
-
-
 def channel_importance(model: AlexNet48, calib: torch.Tensor) -> list[torch.Tensor]:
     """For each convolution, one score per output channel (see the module's doc)."""
-    convs, bns, lins = _layers(model)
+    convs, bns, lins = model.layers()
     means: dict[nn.BatchNorm2d, torch.Tensor] = {}
 
     def hook(m, _inp, out):
@@ -58,13 +51,13 @@ def channel_importance(model: AlexNet48, calib: torch.Tensor) -> list[torch.Tens
 
 def prune(model: AlexNet48, widths: tuple[int, ...], calib: torch.Tensor, dropout: float) -> AlexNet48:
     """A new AlexNet48 with `widths` convolution channels: the most important of `model`'s, weights copied."""
-    convs, bns, lins = _layers(model)
+    convs, bns, lins = model.layers()
     old = tuple(c.out_channels for c in convs)
     if len(widths) != len(old) or any(n < 1 or n > o for n, o in zip(widths, old)):
         raise ValueError(f"widths {widths} must be 5 positive counts, each at most the model's {old}")
     fc = (lins[0].out_features, lins[1].out_features)
     slim = AlexNet48(num_classes=lins[-1].out_features, widths=widths, fc=fc, dropout=dropout)
-    s_convs, s_bns, s_lins = _layers(slim)
+    s_convs, s_bns, s_lins = slim.layers()
     # keep channels in their original order: the kept net reads like the old one with channels removed
     keep = [s.argsort(descending=True)[:n].sort().values for s, n in zip(channel_importance(model, calib), widths)]
     with torch.no_grad():

@@ -50,9 +50,7 @@ def model_from_onnx(path: Path, calib: torch.Tensor, dropout: float, num_classes
     widths = tuple(w.shape[0] for w, _ in convs)
     fc = (gemms[0][0].shape[0], gemms[1][0].shape[0])
     model = AlexNet48(num_classes=num_classes, widths=widths, fc=fc, dropout=dropout)
-    conv_mods = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    bn_mods = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-    lin_mods = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    conv_mods, bn_mods, lin_mods = model.layers()
     with torch.no_grad():
         for (w, b), conv, bn in zip(convs, conv_mods, bn_mods):
             if tuple(conv.weight.shape) != w.shape:
