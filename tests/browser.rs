@@ -265,6 +265,8 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
     on_site(options, async |browser, server| {
         open_site(browser, server).await?;
         start_camera(browser).await?;
+        browser.cdp("Performance.enable", serde_json::json!({})).await?;
+        let (layouts_before, started) = (browser.performance_metric("LayoutCount").await?, Instant::now());
         // One full loop after the first blank, and a segment more.
         let until = Instant::now() + Duration::from_secs(loop_seconds + 2 * u64::from(FACE_SECONDS + BLANK_SECONDS) + 2);
         let mut samples = Vec::new();
@@ -282,6 +284,13 @@ async fn the_fake_camera_shows_the_emoji_of_each_face_and_none_between() -> Resu
         }
         let mean_fps = fps.iter().sum::<f64>() / fps.len().max(1) as f64;
         eprintln!("{} samples, mean analysed fps {mean_fps:.1}", samples.len());
+        // The panels change at most every 100 ms (state::PANEL_REFRESH_MS) or when the reading does; nothing may lay
+        // the page out at every animation frame in between (a bar's width transition did: half the main thread of a
+        // throttled CPU, crates/cli/BENCH.md). A count, not a time: the same on a slow machine.
+        let layouts = browser.performance_metric("LayoutCount").await? - layouts_before;
+        let per_second = layouts / started.elapsed().as_secs_f64();
+        eprintln!("{layouts} layouts, {per_second:.1} a second");
+        ensure!(per_second <= 20.0, "the page was laid out {per_second:.1} times a second with the camera on");
         ensure!(
             samples.iter().filter(|s| s.faces == 0).all(|s| s.emotion == "none"),
             "a frame without faces must read `none`"

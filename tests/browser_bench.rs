@@ -21,49 +21,12 @@ use serde_json::{json, Value};
 /// CPU slowdowns measured, 1 = none.
 const THROTTLING: [f64; 2] = [1.0, 4.0];
 
-/// A Chrome DevTools Protocol command sent through chromedriver (`goog/cdp/execute`).
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({"cmd": self.cmd, "params": self.params});
-        (http::Method::POST, Some(body.to_string()))
-    }
-}
-
-/// Sends a DevTools command to the page and returns its reply.
-async fn cdp(browser: &Browser, cmd: &'static str, params: Value) -> Result<Value> {
-    browser
-        .client
-        .issue_cmd(Cdp { cmd, params })
-        .await
-        .with_context(|| format!("DevTools' {cmd}"))
-}
-
 /// Throttles the page's CPU `rate` times (1 = full speed).
 async fn throttle(browser: &Browser, rate: f64) -> Result<()> {
-    cdp(
-        browser,
-        "Emulation.setCPUThrottlingRate",
-        json!({ "rate": rate }),
-    )
-    .await
-    .with_context(|| format!("throttling the CPU {rate}x"))?;
+    browser
+        .cdp("Emulation.setCPUThrottlingRate", json!({ "rate": rate }))
+        .await
+        .with_context(|| format!("throttling the CPU {rate}x"))?;
     Ok(())
 }
 
@@ -79,19 +42,14 @@ const MAIN_THREAD: [(&str, &str); 4] = [
 /// them script, style recalculation and layout): sampled before and after a run, they say what the page itself
 /// spends per analysed frame beside the worker.
 async fn main_thread_ms(browser: &Browser) -> Result<Value> {
-    let reply = cdp(browser, "Performance.getMetrics", json!({})).await?;
-    let metric = |name: &str| {
-        reply["metrics"]
-            .as_array()
-            .and_then(|m| m.iter().find(|m| m["name"] == name))
-            .and_then(|m| m["value"].as_f64())
-            .map_or(0.0, |seconds| seconds * 1000.0)
-    };
-    Ok(MAIN_THREAD
-        .iter()
-        .map(|(kind, name)| (kind.to_string(), json!(metric(name))))
-        .collect::<serde_json::Map<_, _>>()
-        .into())
+    let mut ms = serde_json::Map::new();
+    for (kind, name) in MAIN_THREAD {
+        ms.insert(
+            kind.to_string(),
+            json!(browser.performance_metric(name).await? * 1000.0),
+        );
+    }
+    Ok(ms.into())
 }
 
 /// Main-thread ms per analysed frame between two [`main_thread_ms`] samples, by kind.
@@ -208,7 +166,7 @@ async fn benchmark() -> Result<()> {
             idle_video_fps.push(json!({ "cpu_throttling": rate, "video_frames_per_second": idle_video_frames_per_second(browser).await? }));
         }
         throttle(browser, 1.0).await?;
-        cdp(browser, "Performance.enable", json!({})).await?;
+        browser.cdp("Performance.enable", json!({})).await?;
         start_camera(browser).await?;
         let mut first = Value::Null; // the 1x samples' last: model load and first emoji
         let mut runs = Vec::new();
@@ -290,16 +248,13 @@ async fn main_thread_profile() -> Result<()> {
         start_camera(browser).await?;
         throttle(browser, 4.0).await?;
         tokio::time::sleep(Duration::from_secs(3)).await;
-        cdp(browser, "Profiler.enable", json!({})).await?;
-        cdp(
-            browser,
-            "Profiler.setSamplingInterval",
-            json!({"interval": 200}),
-        )
-        .await?;
-        cdp(browser, "Profiler.start", json!({})).await?;
+        browser.cdp("Profiler.enable", json!({})).await?;
+        browser
+            .cdp("Profiler.setSamplingInterval", json!({"interval": 200}))
+            .await?;
+        browser.cdp("Profiler.start", json!({})).await?;
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let reply = cdp(browser, "Profiler.stop", json!({})).await?;
+        let reply = browser.cdp("Profiler.stop", json!({})).await?;
         throttle(browser, 1.0).await?;
         let profile = &reply["profile"];
         let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();

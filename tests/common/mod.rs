@@ -409,6 +409,31 @@ pub fn without_colour_fonts(scratch: &Scratch) -> Result<(String, String)> {
 }
 
 /// chromedriver (killed on drop) and a WebDriver session.
+/// A Chrome DevTools Protocol command sent through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params});
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -503,6 +528,24 @@ impl Browser {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+
+    /// Sends a DevTools command to the page and returns its reply.
+    pub async fn cdp(&self, cmd: &'static str, params: Value) -> Result<Value> {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .with_context(|| format!("DevTools' {cmd}"))
+    }
+
+    /// One of DevTools' `Performance.getMetrics` counters or times (seconds) since `Performance.enable`.
+    pub async fn performance_metric(&self, name: &str) -> Result<f64> {
+        let reply = self.cdp("Performance.getMetrics", json!({})).await?;
+        reply["metrics"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["name"] == name))
+            .and_then(|m| m["value"].as_f64())
+            .with_context(|| format!("DevTools' Performance.getMetrics has no {name}: {reply}"))
     }
 
     pub async fn js(&self, script: &str) -> Result<Value> {
