@@ -4,6 +4,8 @@ alexnet-48   the shipped configuration at FER's native 48x48: 3x3 kernels, strid
              the net costs ~29 M MACs (detect + classify fit one 33 ms frame in a browser, and it trains on a CPU).
 alexnet-48-slim  alexnet-48 with narrower convolutions (24-48-64-96-96: ~16 M MACs, 0.55x): the shipped net pruned
              channel by channel (emoji_train/prune.py) and distilled, for a phone's frame budget (issue 12).
+alexnet-48-lean  the same, less narrow (32-48-80-112-112: ~21 M MACs, 0.72x): conv1 whole, conv2 (the costliest, at
+             24x24) at 3/4, the 6x6 and 3x3 layers at 5/6 and 7/8, where a channel costs least.
 alexnet-227  faithful to the original AlexNet setup (Krizhevsky et al. 2012): the 48x48 face is upscaled to 227x227
              inside the model, 11x11/4, 5x5, 3x3x3 convs, 3 overlapping max-pools, 4096-4096 FC, dropout 0.5.
              Kept for comparison (~0.7 G MACs); not the shipped net.
@@ -98,17 +100,19 @@ class Vgg48(nn.Module):
         return self.classifier(self.features(x))
 
 
-SLIM_WIDTHS = (24, 48, 64, 96, 96)
+# The convolution widths of the nets pruned from alexnet-48 (emoji_train/prune.py), by arch name.
+PRUNED_WIDTHS = {"alexnet-48-slim": (24, 48, 64, 96, 96), "alexnet-48-lean": (32, 48, 80, 112, 112)}
 
 
-class AlexNet48Slim(AlexNet48):
-    """alexnet-48 with the convolution widths the pruned net keeps (SLIM_WIDTHS)."""
+def _pruned_arch(widths: tuple[int, ...]):
+    def build(num_classes: int = 7, dropout: float = 0.5) -> AlexNet48:
+        return AlexNet48(num_classes=num_classes, widths=widths, dropout=dropout)
 
-    def __init__(self, num_classes: int = 7, dropout: float = 0.5):
-        super().__init__(num_classes=num_classes, widths=SLIM_WIDTHS, dropout=dropout)
+    return build
 
 
-ARCHS = {"alexnet-48": AlexNet48, "alexnet-48-slim": AlexNet48Slim, "alexnet-227": AlexNet227, "vgg-48": Vgg48}
+ARCHS = {"alexnet-48": AlexNet48, **{name: _pruned_arch(w) for name, w in PRUNED_WIDTHS.items()},
+         "alexnet-227": AlexNet227, "vgg-48": Vgg48}
 
 
 def build_model(arch: str, num_classes: int, dropout: float = 0.5) -> nn.Module:

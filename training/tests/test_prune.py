@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from conftest import REPO, run_train
-from emoji_train.models import SLIM_WIDTHS, AlexNet48, count_macs
+from emoji_train.models import PRUNED_WIDTHS, AlexNet48, build_model, count_macs
 from emoji_train.prune import prune
 from test_train import TINY
 
@@ -46,10 +46,15 @@ def test_channels_that_never_fire_go_first_and_the_function_stays(trained_like):
     assert [m.out_channels for m in slim.modules() if isinstance(m, torch.nn.Conv2d)] == list(widths)
 
 
-def test_the_slim_widths_cost_about_half_the_multiply_adds(trained_like):
+@pytest.mark.parametrize("arch, cost", [("alexnet-48-slim", (0.5, 0.6)), ("alexnet-48-lean", (0.68, 0.76))])
+def test_the_pruned_widths_cost_what_their_archs_say(trained_like, arch, cost):
     model, x = trained_like
-    ratio = count_macs(prune(model, SLIM_WIDTHS, x, dropout=0.0)) / count_macs(model)
-    assert 0.5 < ratio < 0.6, ratio
+    pruned = prune(model, PRUNED_WIDTHS[arch], x, dropout=0.0)
+    ratio = count_macs(pruned) / count_macs(model)
+    assert cost[0] < ratio < cost[1], ratio
+    # the arch built from scratch is the pruned net's shape, so its checkpoints load into either
+    shapes = {k: v.shape for k, v in build_model(arch, 7).state_dict().items()}
+    assert {k: v.shape for k, v in pruned.state_dict().items()} == shapes
 
 
 def test_widths_beyond_the_nets_are_refused(trained_like):
