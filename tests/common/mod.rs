@@ -408,7 +408,6 @@ pub fn without_colour_fonts(scratch: &Scratch) -> Result<(String, String)> {
     Ok(("FONTCONFIG_FILE".into(), conf.display().to_string()))
 }
 
-/// chromedriver (killed on drop) and a WebDriver session.
 /// A Chrome DevTools Protocol command sent through chromedriver (`goog/cdp/execute`).
 #[derive(Debug)]
 struct Cdp {
@@ -434,6 +433,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     }
 }
 
+/// chromedriver (killed on drop) and a WebDriver session.
 pub struct Browser {
     pub client: Client,
     driver: Child,
