@@ -1,5 +1,5 @@
 //! A camera frame as the browser holds it (the bytes of a WebCodecs `VideoFrame.copyTo`: YUV 4:2:0 planes or packed
-//! RGB), turned into the RGBA the pipeline reads, scaled down on the way by averaging each output pixel's block.
+//! RGB), turned into the RGB the pipeline reads, scaled down on the way by averaging each output pixel's block.
 //!
 //! Why here and not on a canvas: drawing the `<video>` onto a canvas and reading it back took the page's thread
 //! ~2 ms a frame, ~8 ms at 4x CPU throttling (`crates/cli/BENCH.md`), while copying the frame's planes is a memcpy
@@ -105,8 +105,9 @@ pub enum RawFrameError {
     },
 }
 
-/// `bytes` (laid out as `layout`) scaled to `out_w` x `out_h` (no larger than the frame), as RGBA in `out`.
-pub fn to_rgba(
+/// `bytes` (laid out as `layout`) scaled to `out_w` x `out_h` (no larger than the frame), as RGB in `out` (the
+/// pipeline's pixels: no alpha to write and drop again).
+pub fn to_rgb(
     layout: &RawLayout,
     bytes: &[u8],
     out_w: u32,
@@ -124,7 +125,7 @@ pub fn to_rgba(
     }
     check_planes(layout, bytes.len())?;
     out.clear();
-    out.resize(out_w as usize * out_h as usize * 4, 255);
+    out.resize(out_w as usize * out_h as usize * 3, 0);
     let yuv = matches!(layout.format, PixelFormat::I420 | PixelFormat::Nv12);
     if yuv && w == out_w * 2 && h == out_h * 2 {
         halve_yuv(layout, bytes, out_w as usize, out);
@@ -138,7 +139,7 @@ pub fn to_rgba(
 fn scale_blocks(layout: &RawLayout, bytes: &[u8], out_w: u32, out_h: u32, out: &mut [u8]) {
     let (w, h) = (layout.width, layout.height);
     let cols: Vec<(usize, usize)> = (0..out_w).map(|x| span(x, out_w, w)).collect();
-    for (oy, out_row) in out.chunks_exact_mut(out_w as usize * 4).enumerate() {
+    for (oy, out_row) in out.chunks_exact_mut(out_w as usize * 3).enumerate() {
         let rows = span(oy as u32, out_h, h);
         match layout.format {
             PixelFormat::Rgba => packed_row(layout, bytes, rows, &cols, [0, 1, 2], out_row),
@@ -193,7 +194,7 @@ fn packed_row(
     out_row: &mut [u8],
 ) {
     let plane = layout.planes[0];
-    for (&(x0, x1), px) in cols.iter().zip(out_row.chunks_exact_mut(4)) {
+    for (&(x0, x1), px) in cols.iter().zip(out_row.chunks_exact_mut(3)) {
         let mut sum = [0u32; 3];
         for y in y0..y1 {
             let row = plane.offset as usize + y * plane.stride as usize;
@@ -242,7 +243,7 @@ fn yuv_row(
         })
         .collect();
     let convert = Converter::new(layout);
-    for (&(x0, x1), px) in cols.iter().zip(out_row.chunks_exact_mut(4)) {
+    for (&(x0, x1), px) in cols.iter().zip(out_row.chunks_exact_mut(3)) {
         let sum_y: u32 = luma_rows
             .iter()
             .map(|row| row[x0..x1].iter().map(|&v| u32::from(v)).sum::<u32>())
@@ -258,7 +259,7 @@ fn yuv_row(
         let n_y = ((y1 - y0) * (x1 - x0)) as f32;
         let n_c = (chroma.len() * (cx1 - cx0)) as f32;
         let rgb = convert.rgb(sum_y as f32 / n_y, sum_u as f32 / n_c, sum_v as f32 / n_c);
-        px[..3].copy_from_slice(&rgb);
+        px.copy_from_slice(&rgb);
     }
 }
 
@@ -277,20 +278,30 @@ fn halve_yuv(layout: &RawLayout, bytes: &[u8], out_w: usize, out: &mut [u8]) {
     let k_y = (y_scale / 4.0 * ONE).round() as i32;
     let [k_r_cr, k_g_cb, k_g_cr, k_b_cb] =
         [r_cr, g_cb, g_cr, b_cb].map(|k| (k * c_scale * ONE).round() as i32);
-    let channel = |v: i32| ((v + (1 << 15)) >> 16).clamp(0, 255) as u8;
     let luma = layout.planes[0];
-    let nv12 = layout.format == PixelFormat::Nv12;
-    for (oy, out_row) in out.chunks_exact_mut(out_w * 4).enumerate() {
-        let row =
-            |plane: Plane, y: usize| &bytes[plane.offset as usize + y * plane.stride as usize..];
-        let (top, bottom) = (row(luma, 2 * oy), row(luma, 2 * oy + 1));
-        let (u_row, v_row, step) = if nv12 {
-            let uv = row(layout.planes[1], oy);
+    let row = |plane: Plane, y: usize, len: usize| {
+        let start = plane.offset as usize + y * plane.stride as usize;
+        &bytes[start..start + len]
+    };
+    for (oy, out_row) in out.chunks_exact_mut(out_w * 3).enumerate() {
+        let (top, bottom) = (
+            row(luma, 2 * oy, 2 * out_w),
+            row(luma, 2 * oy + 1, 2 * out_w),
+        );
+        // (U row, V row, step between samples): NV12 interleaves U and V in one plane.
+        let (u_row, v_row, step) = if layout.format == PixelFormat::Nv12 {
+            let uv = row(layout.planes[1], oy, 2 * out_w);
             (uv, &uv[1..], 2)
         } else {
-            (row(layout.planes[1], oy), row(layout.planes[2], oy), 1)
+            (
+                row(layout.planes[1], oy, out_w),
+                row(layout.planes[2], oy, out_w),
+                1,
+            )
         };
-        for (x, px) in out_row.chunks_exact_mut(4).enumerate() {
+        // A plain indexed loop over rows cut to the length they are read at: the worker is built size-optimised,
+        // where iterator adapters are not always inlined (measured in wasm: tests/worker_ops.rs).
+        for x in 0..out_w {
             let sum = u32::from(top[2 * x])
                 + u32::from(top[2 * x + 1])
                 + u32::from(bottom[2 * x])
@@ -298,11 +309,17 @@ fn halve_yuv(layout: &RawLayout, bytes: &[u8], out_w: usize, out: &mut [u8]) {
             let y = (sum as i32 - y_offset) * k_y;
             let cb = i32::from(u_row[x * step]) - 128;
             let cr = i32::from(v_row[x * step]) - 128;
-            px[0] = channel(y + k_r_cr * cr);
-            px[1] = channel(y - k_g_cb * cb - k_g_cr * cr);
-            px[2] = channel(y + k_b_cb * cb);
+            out_row[3 * x] = channel(y + k_r_cr * cr);
+            out_row[3 * x + 1] = channel(y - k_g_cb * cb - k_g_cr * cr);
+            out_row[3 * x + 2] = channel(y + k_b_cb * cb);
         }
     }
+}
+
+/// A 16.16 fixed-point value rounded and clamped to a byte.
+#[inline(always)]
+fn channel(v: i32) -> u8 {
+    ((v + (1 << 15)) >> 16).clamp(0, 255) as u8
 }
 
 /// YUV (mean sample values) → RGB for one frame's matrix and range.
@@ -376,10 +393,10 @@ mod tests {
         (layout, bytes)
     }
 
-    fn first_pixel(layout: &RawLayout, bytes: &[u8]) -> [u8; 4] {
+    fn first_pixel(layout: &RawLayout, bytes: &[u8]) -> [u8; 3] {
         let mut out = Vec::new();
-        to_rgba(layout, bytes, 2, 2, &mut out).expect("converts");
-        [out[0], out[1], out[2], out[3]]
+        to_rgb(layout, bytes, 2, 2, &mut out).expect("converts");
+        [out[0], out[1], out[2]]
     }
 
     #[test]
@@ -387,7 +404,7 @@ mod tests {
         // Black, white and the fake camera's Y=90 (which Chromium shows as RGB ≈ 86, TOOLCHAIN.md).
         for (y, rgb) in [(16, 0), (235, 255), (90, 86)] {
             let (layout, bytes) = i420(4, 4, (y, 128, 128));
-            assert_eq!(first_pixel(&layout, &bytes), [rgb, rgb, rgb, 255], "Y={y}");
+            assert_eq!(first_pixel(&layout, &bytes), [rgb, rgb, rgb], "Y={y}");
         }
     }
 
@@ -395,13 +412,13 @@ mod tests {
     fn colours_follow_the_matrix_and_the_range() {
         // Pure red in BT.601 limited range: Y 81, Cb 90, Cr 240.
         let (layout, bytes) = i420(4, 4, (81, 90, 240));
-        let [r, g, b, _] = first_pixel(&layout, &bytes);
+        let [r, g, b] = first_pixel(&layout, &bytes);
         assert!(r >= 253 && g <= 2 && b <= 2, "{r} {g} {b}");
         // Full range, BT.709: Y 54, Cb 99, Cr 255 is red too.
         let (mut layout, bytes) = i420(4, 4, (54, 99, 255));
         layout.matrix = Matrix::Bt709;
         layout.full_range = true;
-        let [r, g, b, _] = first_pixel(&layout, &bytes);
+        let [r, g, b] = first_pixel(&layout, &bytes);
         assert!(r >= 253 && g <= 3 && b <= 3, "{r} {g} {b}");
     }
 
@@ -414,11 +431,11 @@ mod tests {
             bytes[row * 4 + 3] = 235;
         }
         let mut out = Vec::new();
-        to_rgba(&layout, &bytes, 2, 1, &mut out).expect("converts");
-        assert_eq!(out, vec![0, 0, 0, 255, 255, 255, 255, 255]);
+        to_rgb(&layout, &bytes, 2, 1, &mut out).expect("converts");
+        assert_eq!(out, vec![0, 0, 0, 255, 255, 255]);
         // Down to one pixel: the mean.
-        to_rgba(&layout, &bytes, 1, 1, &mut out).expect("converts");
-        assert_eq!(&out[..3], &[128, 128, 128]);
+        to_rgb(&layout, &bytes, 1, 1, &mut out).expect("converts");
+        assert_eq!(out, vec![128, 128, 128]);
     }
 
     #[test]
@@ -454,7 +471,7 @@ mod tests {
         };
         assert_eq!(
             first_pixel(&bgra, &[10, 20, 30, 255].repeat(16)),
-            [30, 20, 10, 255]
+            [30, 20, 10]
         );
         assert_eq!(PixelFormat::parse("RGBX"), Some(PixelFormat::Rgba));
         assert_eq!(PixelFormat::parse("I444"), None);
@@ -462,22 +479,44 @@ mod tests {
 
     #[test]
     fn the_halving_fast_path_matches_the_general_one() {
-        let (layout, mut bytes) = i420(16, 12, (0, 0, 0));
+        let (i420_layout, mut bytes) = i420(16, 12, (0, 0, 0));
         for (i, b) in bytes.iter_mut().enumerate() {
             *b = (i * 37 % 256) as u8;
         }
-        for (matrix, full_range) in [(Matrix::Bt601, false), (Matrix::Bt709, true)] {
-            let layout = RawLayout {
-                matrix,
-                full_range,
-                ..layout.clone()
-            };
-            let mut fast = Vec::new();
-            to_rgba(&layout, &bytes, 8, 6, &mut fast).expect("converts");
-            let mut general = vec![255; fast.len()];
-            scale_blocks(&layout, &bytes, 8, 6, &mut general);
-            let worst = fast.iter().zip(&general).map(|(a, b)| a.abs_diff(*b)).max();
-            assert!(worst <= Some(1), "{matrix:?}: off by {worst:?}");
+        // The same frame as NV12: the luma plane, then U and V interleaved.
+        let (luma, chroma) = bytes.split_at(16 * 12);
+        let (u, v) = chroma.split_at(chroma.len() / 2);
+        let mut nv12_bytes = luma.to_vec();
+        nv12_bytes.extend(u.iter().zip(v).flat_map(|(&u, &v)| [u, v]));
+        let nv12_layout = RawLayout {
+            format: PixelFormat::Nv12,
+            planes: vec![
+                i420_layout.planes[0],
+                Plane {
+                    offset: 16 * 12,
+                    stride: 16,
+                },
+            ],
+            ..i420_layout.clone()
+        };
+        for (layout, bytes) in [(&i420_layout, &bytes), (&nv12_layout, &nv12_bytes)] {
+            for (matrix, full_range) in [(Matrix::Bt601, false), (Matrix::Bt709, true)] {
+                let layout = RawLayout {
+                    matrix,
+                    full_range,
+                    ..layout.clone()
+                };
+                let mut fast = Vec::new();
+                to_rgb(&layout, bytes, 8, 6, &mut fast).expect("converts");
+                let mut general = vec![0; fast.len()];
+                scale_blocks(&layout, bytes, 8, 6, &mut general);
+                let worst = fast.iter().zip(&general).map(|(a, b)| a.abs_diff(*b)).max();
+                assert!(
+                    worst <= Some(1),
+                    "{:?} {matrix:?}: off by {worst:?}",
+                    layout.format
+                );
+            }
         }
     }
 
@@ -486,15 +525,15 @@ mod tests {
         let (layout, bytes) = i420(4, 4, (16, 128, 128));
         let mut out = Vec::new();
         assert!(matches!(
-            to_rgba(&layout, &bytes[..20], 2, 2, &mut out),
+            to_rgb(&layout, &bytes[..20], 2, 2, &mut out),
             Err(RawFrameError::PlaneOutside { .. })
         ));
         assert!(matches!(
-            to_rgba(&layout, &bytes, 8, 8, &mut out),
+            to_rgb(&layout, &bytes, 8, 8, &mut out),
             Err(RawFrameError::Size { .. })
         ));
         assert!(matches!(
-            to_rgba(&layout, &bytes, 0, 2, &mut out),
+            to_rgb(&layout, &bytes, 0, 2, &mut out),
             Err(RawFrameError::Size { .. })
         ));
         let one_plane = RawLayout {
@@ -502,7 +541,7 @@ mod tests {
             ..layout
         };
         assert!(matches!(
-            to_rgba(&one_plane, &bytes, 2, 2, &mut out),
+            to_rgb(&one_plane, &bytes, 2, 2, &mut out),
             Err(RawFrameError::Planes { .. })
         ));
     }

@@ -2,12 +2,14 @@
 //! classifier's next view) of the live camera, and answers one frame at a time.
 //!
 //! The page never sends a new frame before the answer to the last one has arrived, so the worker needs no queue.
-//! The pixel buffer is kept between frames so that a long session does not churn the wasm heap.
+//! The pixel buffers are kept between frames so that a long session does not churn the wasm heap.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use emoji_pipeline::{Contract, Frame, Pipeline, Stream, TrackedFace, Tracker, TrackerConfig};
+use emoji_pipeline::{
+    Contract, Frame, Pipeline, RgbImage, Stream, TrackedFace, Tracker, TrackerConfig,
+};
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -21,9 +23,12 @@ struct Inference {
     pipeline: Option<Pipeline>,
     tracker: Tracker,
     stream: Stream,
+    /// A canvas's or photo's RGBA pixels, as they came.
     pixels: Vec<u8>,
     /// A camera frame's planes, as they came (kept too).
     raw: Vec<u8>,
+    /// The camera frame's planes made RGB, the pipeline's pixels (lent to each frame's image and taken back).
+    rgb: Vec<u8>,
 }
 
 /// Registers the message handler; called by the worker's `main`.
@@ -35,6 +40,7 @@ pub fn start() {
         stream: Stream::new(),
         pixels: Vec::new(),
         raw: Vec::new(),
+        rgb: Vec::new(),
     }));
     let reply_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -80,7 +86,17 @@ impl Inference {
                 now_ms: frame_ms,
             } => Some(
                 self.copy_pixels(width, height, payloads)
-                    .and_then(|()| self.analyse(source, width, height, frame_ms, start))
+                    .and_then(|()| {
+                        let frame = Frame {
+                            width,
+                            height,
+                            rgba: &self.pixels,
+                        };
+                        frame
+                            .to_rgb()
+                            .map_err(|e| format!("reading the frame: {e}"))
+                    })
+                    .and_then(|image| self.analyse(source, &image, frame_ms, start))
                     .unwrap_or_else(|message| Response::FrameFailed { source, message }),
             ),
             Request::RawFrame {
@@ -90,7 +106,11 @@ impl Inference {
                 now_ms: frame_ms,
             } => Some(
                 self.convert_raw(&layout, width, height, payloads)
-                    .and_then(|()| self.analyse(Source::Live, width, height, frame_ms, start))
+                    .and_then(|image| {
+                        let answer = self.analyse(Source::Live, &image, frame_ms, start);
+                        self.rgb = image.into_raw();
+                        answer
+                    })
                     .unwrap_or_else(|message| Response::FrameFailed {
                         source: Source::Live,
                         message,
@@ -142,27 +162,29 @@ impl Inference {
         Ok(())
     }
 
-    /// A camera frame's planes made into RGBA at `width` x `height`, in the kept buffer.
+    /// A camera frame's planes made into an RGB image at `width` x `height`, in the kept buffer (give it back).
     fn convert_raw(
         &mut self,
         layout: &RawLayout,
         width: u32,
         height: u32,
         payloads: &[Uint8Array],
-    ) -> Result<(), String> {
+    ) -> Result<RgbImage, String> {
         let bytes = payloads.first().ok_or("a frame without its planes")?;
         self.raw.resize(bytes.length() as usize, 0);
         bytes.copy_to(&mut self.raw);
-        raw_frame::to_rgba(layout, &self.raw, width, height, &mut self.pixels)
-            .map_err(|e| format!("reading the camera's frame: {e}"))
+        let mut rgb = std::mem::take(&mut self.rgb);
+        raw_frame::to_rgb(layout, &self.raw, width, height, &mut rgb)
+            .map_err(|e| format!("reading the camera's frame: {e}"))?;
+        RgbImage::from_raw(width, height, rgb)
+            .ok_or_else(|| "the camera's frame came out short".to_string())
     }
 
-    /// The frame in the kept buffer, analysed; `start`: when the worker took the message.
+    /// A frame analysed; `start`: when the worker took the message.
     fn analyse(
         &mut self,
         source: Source,
-        width: u32,
-        height: u32,
+        image: &RgbImage,
         frame_ms: f64,
         start: f64,
     ) -> Result<Response, String> {
@@ -170,15 +192,10 @@ impl Inference {
             .pipeline
             .as_ref()
             .ok_or("the models are not loaded yet")?;
-        let frame = Frame {
-            width,
-            height,
-            rgba: &self.pixels,
-        };
         // Live frames share the detector's search across frames (a few tiles a frame); a photo gets the whole plan.
         let analysis = match source {
-            Source::Live => pipeline.analyze_stream_frame(frame, &mut self.stream),
-            Source::Photo => pipeline.analyze_frame(frame),
+            Source::Live => pipeline.analyze_in_stream(image, &mut self.stream),
+            Source::Photo => pipeline.analyze(image),
         }
         .map_err(|e| format!("analysing the frame: {e}"))?;
         let tracked = match source {
@@ -194,8 +211,8 @@ impl Inference {
         };
         Ok(Response::Analysed {
             source,
-            width,
-            height,
+            width: image.width(),
+            height: image.height(),
             faces: tracked.iter().map(face).collect(),
             timings,
             wasm_bytes: crate::wasm_memory_bytes(),

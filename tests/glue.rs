@@ -121,9 +121,9 @@ async fn a_video_frame_is_copied_out_and_read_back_in_its_colours() {
             .is_null(),
         "the frame is closed after the copy"
     );
-    let mut rgba = Vec::new();
-    raw_frame::to_rgba(&layout, &bytes.to_vec(), 4, 2, &mut rgba).expect("converts");
-    let (left, right) = (&rgba[0..3], &rgba[12..15]);
+    let mut rgb = Vec::new();
+    raw_frame::to_rgb(&layout, &bytes.to_vec(), 4, 2, &mut rgb).expect("converts");
+    let (left, right) = (&rgb[0..3], &rgb[9..12]);
     assert!(left[0] > 240 && left[2] < 15, "left is red: {left:?}");
     assert!(right[2] > 240 && right[0] < 15, "right is blue: {right:?}");
 }

@@ -7,6 +7,8 @@
 //!       --target wasm32-unknown-unknown --test worker_ops -- --nocapture
 #![cfg(all(target_arch = "wasm32", feature = "worker"))]
 
+use emoji_mirror_site::dom::now_ms;
+use emoji_mirror_site::raw_frame::{self, Matrix, PixelFormat, Plane, RawLayout};
 use emoji_pipeline::profile::table;
 use emoji_pipeline::Pipeline;
 use wasm_bindgen_test::*;
@@ -49,4 +51,41 @@ fn where_the_worker_spends_a_frame() {
         )
     );
     console_log!("{}", table("classifier (one 48x48 face)", &classifier, 0.0));
+}
+
+/// The camera's frame as the worker gets it (640x480 I420, the fake camera's format) made into the pipeline's
+/// 320x240 RGB, the mean of RUNS runs.
+#[wasm_bindgen_test]
+fn what_a_camera_frame_costs_before_the_networks() {
+    let (w, h) = (640u32, 480u32);
+    let (luma, chroma) = ((w * h) as usize, (w * h / 4) as usize);
+    let bytes: Vec<u8> = (0..luma + 2 * chroma)
+        .map(|i| (i * 37 % 251) as u8)
+        .collect();
+    let plane = |offset: usize, stride: u32| Plane {
+        offset: offset as u32,
+        stride,
+    };
+    let layout = RawLayout {
+        format: PixelFormat::I420,
+        width: w,
+        height: h,
+        planes: vec![plane(0, w), plane(luma, w / 2), plane(luma + chroma, w / 2)],
+        matrix: Matrix::Bt601,
+        full_range: false,
+    };
+    let mut rgb = Vec::new();
+    for _ in 0..WARMUP {
+        raw_frame::to_rgb(&layout, &bytes, w / 2, h / 2, &mut rgb).expect("converts");
+    }
+    let start = now_ms();
+    for _ in 0..RUNS {
+        raw_frame::to_rgb(&layout, &bytes, w / 2, h / 2, &mut rgb).expect("converts");
+    }
+    console_log!(
+        "a {w}x{h} I420 frame to {}x{} RGB: {:.3} ms",
+        w / 2,
+        h / 2,
+        (now_ms() - start) / RUNS as f64
+    );
 }

@@ -32,9 +32,9 @@ impl Frame<'_> {
                 actual: self.rgba.len(),
             });
         }
-        let mut rgb = Vec::with_capacity(expected / 4 * 3);
-        for px in self.rgba.chunks_exact(4) {
-            rgb.extend_from_slice(&px[..3]);
+        let mut rgb = vec![0; expected / 4 * 3];
+        for (out, px) in rgb.chunks_exact_mut(3).zip(self.rgba.chunks_exact(4)) {
+            out.copy_from_slice(&px[..3]);
         }
         RgbImage::from_raw(self.width, self.height, rgb).ok_or(PipelineError::FrameSize {
             width: self.width,

@@ -29,7 +29,6 @@ pub mod resample;
 pub mod smooth;
 pub mod synth;
 
-use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
@@ -46,6 +45,8 @@ pub use detect::{
 };
 pub use error::{PipelineError, Result};
 pub use geometry::BoxF;
+/// The pixels the pipeline reads (`image`'s 8-bit RGB), for callers that make their own.
+pub use image::RgbImage;
 pub use model::{InputShape, ModelFormat};
 pub use normalize::{enhance, face_tensor_input};
 pub use profile::OpTime;
@@ -232,16 +233,6 @@ impl Pipeline {
                 total_ms: ms_since(start),
             },
         })
-    }
-
-    /// [`Pipeline::analyze`] on raw RGBA canvas pixels.
-    pub fn analyze_frame(&self, frame: Frame<'_>) -> Result<Analysis> {
-        self.analyze(&frame.to_rgb()?)
-    }
-
-    /// [`Pipeline::analyze_in_stream`] on raw RGBA canvas pixels.
-    pub fn analyze_stream_frame(&self, frame: Frame<'_>, stream: &mut Stream) -> Result<Analysis> {
-        self.analyze_in_stream(&frame.to_rgb()?, stream)
     }
 
     /// Classifies an image that already is an aligned face crop (no detection): its centred
