@@ -81,6 +81,21 @@ async fn video_frames_per_second(browser: &Browser) -> Result<f64> {
     Ok(v.as_f64().unwrap_or(0.0))
 }
 
+/// The frames the page has analysed so far (its stats panel's count) and the frames its camera track has produced
+/// (`MediaStreamTrack.stats.totalFrames`: every frame the source made, delivered or not; `None` where the browser
+/// does not count them), read together. Their growth over a run says whether the page analyses every frame of the
+/// camera.
+async fn frame_counts(browser: &Browser) -> Result<(f64, Option<f64>)> {
+    let v = browser
+        .js("const s = document.querySelector('video').srcObject; \
+             const t = s && s.getVideoTracks()[0]; \
+             return [parseInt(document.querySelector('#stats').dataset.frames), \
+                     t && t.stats ? t.stats.totalFrames : null];")
+        .await
+        .context("counting the frames analysed and the camera's")?;
+    Ok((v[0].as_f64().unwrap_or(0.0), v[1].as_f64()))
+}
+
 /// [`video_frames_per_second`] of a fresh stream of the (fake) camera in a video element of its own, stopped after.
 async fn idle_video_frames_per_second(browser: &Browser) -> Result<f64> {
     let script = "const done = arguments[arguments.length - 1]; \
@@ -176,14 +191,16 @@ async fn benchmark() -> Result<()> {
             tokio::time::sleep(Duration::from_secs(5)).await;
             let load_before = load_average();
             let main_before = main_thread_ms(browser).await?;
-            let frames_before = stats(browser).await?["frames"].as_f64().unwrap_or(0.0);
+            let (frames_before, camera_before) = frame_counts(browser).await?;
             let mut samples = Vec::new();
             for _ in 0..20 {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 samples.push(stats(browser).await?);
             }
+            let (frames_after, camera_after) = frame_counts(browser).await?;
             let main_after = main_thread_ms(browser).await?;
-            let frames = samples.last().and_then(|s| s["frames"].as_f64()).unwrap_or(0.0) - frames_before;
+            let frames = frames_after - frames_before;
+            let camera = camera_after.zip(camera_before).map(|(after, before)| after - before);
             let video_fps = video_frames_per_second(browser).await?;
             let field = |k: &str| samples.iter().filter_map(|s| s[k].as_f64()).collect::<Vec<_>>();
             runs.push(json!({
@@ -193,6 +210,11 @@ async fn benchmark() -> Result<()> {
                 "load_average_after": load_average(),
                 "fps_analysed_mean": mean(&field("fps")),
                 "fps_analysed_min": field("fps").iter().copied().fold(f64::INFINITY, f64::min),
+                // The 20 s as a whole: frames analysed against the frames the camera made (the page's frame count is
+                // refreshed every 100 ms, so each end may lag by up to three frames).
+                "frames_analysed": frames,
+                "camera_frames": camera,
+                "analysed_share_of_camera_frames": camera.map(|c| frames / c.max(1.0)),
                 "detect_ms_mean": mean(&field("detect_ms")),
                 "crop_ms_mean": mean(&field("crop_ms")),
                 "classify_ms_mean": mean(&field("classify_ms")),
