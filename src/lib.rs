@@ -14,7 +14,7 @@
 //! - [`draw`]: drawing on canvases, reading their pixels, saving them as PNG; [`dom`]: small browser helpers;
 //! - [`artwork`]: the emoji pictures (compiled in, shown from `data:` URLs) on the page and its canvases;
 //! - [`protocol`]: the messages between the page and the worker; [`raw_frame`]: the camera's frames as the browser
-//!   holds them (YUV planes), made into the pipeline's RGBA in the worker; [`video_frame`]: copying them out of the
+//!   holds them (YUV planes), made into the pipeline's RGB in the worker; [`video_frame`]: copying them out of the
 //!   browser's `VideoFrame`s;
 //! - [`worker`]: the worker side, which keeps the `Pipeline` and the `Tracker`.
 //!

@@ -33,7 +33,7 @@ pub enum Request {
         now_ms: f64,
     },
     /// A live frame as the camera holds it. Payload: its planes' bytes, laid out as `layout` says; the worker makes
-    /// RGBA of them, scaled to `width` x `height` ([`crate::raw_frame`]).
+    /// RGB of them, scaled to `width` x `height` ([`crate::raw_frame`]).
     RawFrame {
         layout: RawLayout,
         width: u32,

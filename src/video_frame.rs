@@ -1,6 +1,6 @@
 //! The camera's frames as WebCodecs `VideoFrame`s: the page wraps the video's current frame and copies its planes
 //! out as they are (`copyTo`, a memcpy, no colour conversion or scaling on the page's thread); the worker makes the
-//! pipeline's RGBA from them ([`crate::raw_frame`]). A browser without `VideoFrame`, or a frame in a format not read
+//! pipeline's RGB from them ([`crate::raw_frame`]). A browser without `VideoFrame`, or a frame in a format not read
 //! there, goes the canvas way instead (`camera/frame_loop.rs`).
 //!
 //! web-sys keeps WebCodecs behind `--cfg web_sys_unstable_apis`, so the few calls are made through `Reflect`.
