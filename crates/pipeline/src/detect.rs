@@ -64,7 +64,7 @@ pub struct DetectorConfig {
 
 /// How a camera stream re-finds the faces it follows: most searches read only a small window around each face
 /// of the search before, at a smaller network input ([`Follow::side`]; the network is fully convolutional up to its
-/// heads, `heads::at_side`): at 64 against 128, ~0.3 of a whole-frame pass's time natively (crates/cli/BENCH.md). Every
+/// heads, `heads::at_side`): at 80 against 128, 0.4 of a whole-frame pass's time natively. Every
 /// [`Follow::whole_every`]-th search, and any search whose window loses a face, reads the whole frame (and its tiles)
 /// as before, so a face that enters is found within that many searches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ pub struct Follow {
     pub side: u32,
     /// The followed face's box side is at most this share of its window's side, so that it may move by a third of
     /// its size between searches; windows are otherwise as large as to read the face at the whole-frame pass's
-    /// scale (a 160 px window read at 64 in the site's 320 px frames, read whole at 128).
+    /// scale (a 200 px window read at 80 in the site's 320 px frames, read whole at 128).
     pub face_fill: f32,
     /// One search in this many reads the whole frame.
     pub whole_every: u32,
@@ -85,7 +85,7 @@ pub struct Follow {
 impl Default for Follow {
     fn default() -> Self {
         Follow {
-            side: 64,
+            side: 80,
             face_fill: 0.6,
             whole_every: 4,
             max_faces: 2,
