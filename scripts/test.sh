@@ -31,6 +31,12 @@ CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p emoji-mirror-site --target wasm32-unknown-unknown --test glue
 
+log "the worker's wasm SIMD against the plain code it replaces (built as the site's worker is; headless Chromium)"
+CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --profile wasm-release -p emoji-mirror-site --features worker --target wasm32-unknown-unknown \
+  --lib --test wasm_kernels
+
 log "training tests"
 export EMOJI_MIRROR_BIN="$CARGO_TARGET_DIR/tests/emoji-mirror"
 (cd training && "$EMOJI_MIRROR_VENV/bin/python" -m pytest -q tests)

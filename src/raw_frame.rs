@@ -128,7 +128,7 @@ pub fn to_rgb(
     out.resize(out_w as usize * out_h as usize * 3, 0);
     let yuv = matches!(layout.format, PixelFormat::I420 | PixelFormat::Nv12);
     if yuv && w == out_w * 2 && h == out_h * 2 {
-        halve_yuv(layout, bytes, out_w as usize, out);
+        halve_yuv(layout, bytes, out_w as usize, out, VECTOR);
     } else {
         scale_blocks(layout, bytes, out_w, out_h, out);
     }
@@ -263,21 +263,14 @@ fn yuv_row(
     }
 }
 
+/// Whether the halving runs eight pixels at a time (wasm built with SIMD, as the site is).
+const VECTOR: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
 /// The common case, a camera frame at exactly twice the size asked for (640x480 → 320x240): each output pixel is the
 /// mean of 2x2 luma samples and the one chroma sample under them, converted in fixed point. ~10x the general path.
-fn halve_yuv(layout: &RawLayout, bytes: &[u8], out_w: usize, out: &mut [u8]) {
-    const ONE: f32 = 65536.0;
-    let Converter {
-        y_offset,
-        y_scale,
-        c_scale,
-        coefficients: (r_cr, g_cb, g_cr, b_cb),
-    } = Converter::new(layout);
-    // 16.16 fixed point on the sum of four luma samples: the offset counts four times, the scale a quarter.
-    let y_offset = (y_offset * 4.0) as i32;
-    let k_y = (y_scale / 4.0 * ONE).round() as i32;
-    let [k_r_cr, k_g_cb, k_g_cr, k_b_cb] =
-        [r_cr, g_cb, g_cr, b_cb].map(|k| (k * c_scale * ONE).round() as i32);
+/// `vector`: eight pixels at a time with wasm's SIMD where the build has it (the same integer maths, the same bytes).
+fn halve_yuv(layout: &RawLayout, bytes: &[u8], out_w: usize, out: &mut [u8], vector: bool) {
+    let fixed = Fixed::new(layout);
     let luma = layout.planes[0];
     let row = |plane: Plane, y: usize, len: usize| {
         let start = plane.offset as usize + y * plane.stride as usize;
@@ -288,31 +281,206 @@ fn halve_yuv(layout: &RawLayout, bytes: &[u8], out_w: usize, out: &mut [u8]) {
             row(luma, 2 * oy, 2 * out_w),
             row(luma, 2 * oy + 1, 2 * out_w),
         );
-        // (U row, V row, step between samples): NV12 interleaves U and V in one plane.
-        let (u_row, v_row, step) = if layout.format == PixelFormat::Nv12 {
-            let uv = row(layout.planes[1], oy, 2 * out_w);
-            (uv, &uv[1..], 2)
+        let chroma = if layout.format == PixelFormat::Nv12 {
+            Chroma::Interleaved(row(layout.planes[1], oy, 2 * out_w))
         } else {
-            (
+            Chroma::Planar(
                 row(layout.planes[1], oy, out_w),
                 row(layout.planes[2], oy, out_w),
-                1,
             )
         };
-        // A plain indexed loop over rows cut to the length they are read at: the worker is built size-optimised,
-        // where iterator adapters are not always inlined (measured in wasm: tests/worker_ops.rs).
-        for x in 0..out_w {
-            let sum = u32::from(top[2 * x])
-                + u32::from(top[2 * x + 1])
-                + u32::from(bottom[2 * x])
-                + u32::from(bottom[2 * x + 1]);
-            let y = (sum as i32 - y_offset) * k_y;
-            let cb = i32::from(u_row[x * step]) - 128;
-            let cr = i32::from(v_row[x * step]) - 128;
-            out_row[3 * x] = channel(y + k_r_cr * cr);
-            out_row[3 * x + 1] = channel(y - k_g_cb * cb - k_g_cr * cr);
-            out_row[3 * x + 2] = channel(y + k_b_cb * cb);
+        let done = if vector {
+            simd::halve_row(top, bottom, chroma, &fixed, out_row)
+        } else {
+            0
+        };
+        halve_row(top, bottom, chroma, &fixed, done, out_row);
+    }
+}
+
+/// One output row's chroma samples: I420's U and V rows, or NV12's row of U, V pairs.
+#[derive(Clone, Copy)]
+enum Chroma<'a> {
+    Planar(&'a [u8], &'a [u8]),
+    Interleaved(&'a [u8]),
+}
+
+/// A frame's conversion in 16.16 fixed point, on the sum of four luma samples: the offset counts four times, the
+/// scale a quarter.
+struct Fixed {
+    y_offset: i32,
+    k_y: i32,
+    k_r_cr: i32,
+    k_g_cb: i32,
+    k_g_cr: i32,
+    k_b_cb: i32,
+}
+
+impl Fixed {
+    fn new(layout: &RawLayout) -> Self {
+        const ONE: f32 = 65536.0;
+        let Converter {
+            y_offset,
+            y_scale,
+            c_scale,
+            coefficients: (r_cr, g_cb, g_cr, b_cb),
+        } = Converter::new(layout);
+        let [k_r_cr, k_g_cb, k_g_cr, k_b_cb] =
+            [r_cr, g_cb, g_cr, b_cb].map(|k| (k * c_scale * ONE).round() as i32);
+        Self {
+            y_offset: (y_offset * 4.0) as i32,
+            k_y: (y_scale / 4.0 * ONE).round() as i32,
+            k_r_cr,
+            k_g_cb,
+            k_g_cr,
+            k_b_cb,
         }
+    }
+}
+
+/// Output pixels `from..` of a row, one at a time.
+fn halve_row(
+    top: &[u8],
+    bottom: &[u8],
+    chroma: Chroma,
+    k: &Fixed,
+    from: usize,
+    out_row: &mut [u8],
+) {
+    // (U row, V row, step between samples): NV12 interleaves U and V in one plane.
+    let (u_row, v_row, step) = match chroma {
+        Chroma::Planar(u, v) => (u, v, 1),
+        Chroma::Interleaved(uv) => (uv, &uv[1..], 2),
+    };
+    // A plain indexed loop over rows cut to the length they are read at: the worker is built size-optimised,
+    // where iterator adapters are not always inlined (measured in wasm: tests/worker_ops.rs).
+    for x in from..out_row.len() / 3 {
+        let sum = u32::from(top[2 * x])
+            + u32::from(top[2 * x + 1])
+            + u32::from(bottom[2 * x])
+            + u32::from(bottom[2 * x + 1]);
+        let y = (sum as i32 - k.y_offset) * k.k_y;
+        let cb = i32::from(u_row[x * step]) - 128;
+        let cr = i32::from(v_row[x * step]) - 128;
+        out_row[3 * x] = channel(y + k.k_r_cr * cr);
+        out_row[3 * x + 1] = channel(y - k.k_g_cb * cb - k.k_g_cr * cr);
+        out_row[3 * x + 2] = channel(y + k.k_b_cb * cb);
+    }
+}
+
+/// The halving row eight pixels at a time in wasm's 128-bit SIMD: the scalar loop's integer operations lane by lane
+/// (sums of four luma bytes, 16.16 products, the rounding shift; the two saturating narrowings are its clamp to
+/// 0..=255), so the bytes are the scalar loop's. Returns how many pixels it wrote (a multiple of 8).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use super::{Chroma, Fixed};
+    use core::arch::wasm32::*;
+
+    // The helpers are inlined by hand: the worker is size-optimised, where a call passing vectors goes through memory.
+
+    /// 16 bytes of `s` from `at` as a vector (bounds-checked by the slice).
+    #[inline(always)]
+    fn load16(s: &[u8], at: usize) -> v128 {
+        let s = &s[at..at + 16];
+        // SAFETY: `s` holds 16 bytes; v128_load has no alignment requirement.
+        unsafe { v128_load(s.as_ptr().cast()) }
+    }
+
+    /// 8 bytes of `s` from `at`, widened to u16 lanes.
+    #[inline(always)]
+    fn load8_wide(s: &[u8], at: usize) -> v128 {
+        let s = &s[at..at + 8];
+        // SAFETY: `s` holds 8 bytes.
+        unsafe { u16x8_load_extend_u8x8(s.as_ptr()) }
+    }
+
+    /// A 16.16 value rounded to an integer (the clamp comes with the narrowing to bytes).
+    #[inline(always)]
+    fn channel(v: v128) -> v128 {
+        i32x4_shr(i32x4_add(v, i32x4_splat(1 << 15)), 16)
+    }
+
+    /// Four pixels' (R, G, B) as i32 lanes before the clamp, from the sums of their four luma samples and their
+    /// chroma samples (i32 lanes).
+    #[inline(always)]
+    fn rgb4(sum: v128, u: v128, v: v128, k: &Fixed) -> [v128; 3] {
+        let splat = i32x4_splat;
+        let y = i32x4_mul(i32x4_sub(sum, splat(k.y_offset)), splat(k.k_y));
+        let cb = i32x4_sub(u, splat(128));
+        let cr = i32x4_sub(v, splat(128));
+        [
+            channel(i32x4_add(y, i32x4_mul(splat(k.k_r_cr), cr))),
+            channel(i32x4_sub(
+                i32x4_sub(y, i32x4_mul(splat(k.k_g_cb), cb)),
+                i32x4_mul(splat(k.k_g_cr), cr),
+            )),
+            channel(i32x4_add(y, i32x4_mul(splat(k.k_b_cb), cb))),
+        ]
+    }
+
+    pub(super) fn halve_row(
+        top: &[u8],
+        bottom: &[u8],
+        chroma: Chroma,
+        k: &Fixed,
+        out_row: &mut [u8],
+    ) -> usize {
+        let blocks = out_row.len() / 3 / 8;
+        for block in 0..blocks {
+            let x = 8 * block;
+            // Eight sums of 2x2 luma samples (u16 lanes: at most 1020).
+            let sums = u16x8_add(
+                u16x8_extadd_pairwise_u8x16(load16(top, 2 * x)),
+                u16x8_extadd_pairwise_u8x16(load16(bottom, 2 * x)),
+            );
+            let (u, v) = match chroma {
+                Chroma::Planar(u, v) => (load8_wide(u, x), load8_wide(v, x)),
+                // U, V byte pairs read as little-endian u16 lanes: U is the low byte, V the high one.
+                Chroma::Interleaved(uv) => {
+                    let pairs = load16(uv, 2 * x);
+                    (v128_and(pairs, u16x8_splat(0xff)), u16x8_shr(pairs, 8))
+                }
+            };
+            let low = rgb4(
+                i32x4_extend_low_u16x8(sums),
+                i32x4_extend_low_u16x8(u),
+                i32x4_extend_low_u16x8(v),
+                k,
+            );
+            let high = rgb4(
+                i32x4_extend_high_u16x8(sums),
+                i32x4_extend_high_u16x8(u),
+                i32x4_extend_high_u16x8(v),
+                k,
+            );
+            let r = i16x8_narrow_i32x4(low[0], high[0]);
+            let g = i16x8_narrow_i32x4(low[1], high[1]);
+            let b = i16x8_narrow_i32x4(low[2], high[2]);
+            // R0..R7 G0..G7 and B0..B7 (twice), clamped to bytes; then interleaved as R G B R G B ...
+            let (rg, bb) = (u8x16_narrow_i16x8(r, g), u8x16_narrow_i16x8(b, b));
+            let first =
+                i8x16_shuffle::<0, 8, 16, 1, 9, 17, 2, 10, 18, 3, 11, 19, 4, 12, 20, 5>(rg, bb);
+            let last =
+                i8x16_shuffle::<13, 21, 6, 14, 22, 7, 15, 23, 0, 0, 0, 0, 0, 0, 0, 0>(rg, bb);
+            let out = &mut out_row[3 * x..3 * x + 24];
+            // SAFETY: `out` holds 24 bytes: 16 for the first vector, 8 for the last one's low half; no alignment
+            // is required.
+            unsafe {
+                v128_store(out.as_mut_ptr().cast(), first);
+                v128_store64_lane::<0>(last, out[16..].as_mut_ptr().cast());
+            }
+        }
+        8 * blocks
+    }
+}
+
+/// Without wasm's SIMD every pixel takes the scalar loop.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod simd {
+    use super::{Chroma, Fixed};
+
+    pub(super) fn halve_row(_: &[u8], _: &[u8], _: Chroma, _: &Fixed, _: &mut [u8]) -> usize {
+        0
     }
 }
 
@@ -361,6 +529,9 @@ impl Converter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     /// A `w` x `h` I420 frame, tightly packed, every pixel (y, u, v).
     fn i420(w: u32, h: u32, yuv: (u8, u8, u8)) -> (RawLayout, Vec<u8>) {
@@ -515,6 +686,60 @@ mod tests {
                     worst <= Some(1),
                     "{:?} {matrix:?}: off by {worst:?}",
                     layout.format
+                );
+            }
+        }
+    }
+
+    /// The SIMD halving writes the scalar loop's bytes: random frames, both chroma layouts, both matrices and
+    /// ranges, padded strides and a width that leaves a tail for the scalar loop. Natively both are the scalar loop;
+    /// `scripts/test.sh` also runs it in wasm, with SIMD, in headless Chromium.
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn the_vector_halving_writes_the_scalar_bytes() {
+        let (out_w, out_h) = (43usize, 5usize);
+        let (w, h) = (2 * out_w, 2 * out_h);
+        let (luma_stride, chroma_stride) = (w + 6, out_w + 3);
+        let mut seed = 0x2545_f491u32;
+        let bytes: Vec<u8> = (0..luma_stride * h + 2 * (2 * chroma_stride) * out_h)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                (seed >> 24) as u8
+            })
+            .collect();
+        let chroma_start = luma_stride * h;
+        let plane = |offset: usize, stride: usize| Plane {
+            offset: offset as u32,
+            stride: stride as u32,
+        };
+        let i420 = vec![
+            plane(0, luma_stride),
+            plane(chroma_start, chroma_stride),
+            plane(chroma_start + chroma_stride * out_h, chroma_stride),
+        ];
+        let nv12 = vec![
+            plane(0, luma_stride),
+            plane(chroma_start, 2 * chroma_stride),
+        ];
+        for (format, planes) in [(PixelFormat::I420, i420), (PixelFormat::Nv12, nv12)] {
+            for (matrix, full_range) in [(Matrix::Bt601, false), (Matrix::Bt709, true)] {
+                let layout = RawLayout {
+                    format,
+                    width: w as u32,
+                    height: h as u32,
+                    planes: planes.clone(),
+                    matrix,
+                    full_range,
+                };
+                let [mut vector, mut scalar] =
+                    [vec![0; out_w * out_h * 3], vec![0; out_w * out_h * 3]];
+                halve_yuv(&layout, &bytes, out_w, &mut vector, true);
+                halve_yuv(&layout, &bytes, out_w, &mut scalar, false);
+                assert_eq!(
+                    vector, scalar,
+                    "{format:?} {matrix:?} full range {full_range}"
                 );
             }
         }

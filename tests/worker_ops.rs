@@ -17,6 +17,8 @@ wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 const WARMUP: usize = 10;
 const RUNS: usize = 100;
+// V8 moves a wasm function to its optimising tier only after enough calls and loop iterations.
+const CONVERSION_WARMUP: usize = 300;
 
 #[wasm_bindgen_test]
 fn where_the_worker_spends_a_frame() {
@@ -75,7 +77,7 @@ fn what_a_camera_frame_costs_before_the_networks() {
         full_range: false,
     };
     let mut rgb = Vec::new();
-    for _ in 0..WARMUP {
+    for _ in 0..CONVERSION_WARMUP {
         raw_frame::to_rgb(&layout, &bytes, w / 2, h / 2, &mut rgb).expect("converts");
     }
     let start = now_ms();
@@ -88,4 +90,50 @@ fn what_a_camera_frame_costs_before_the_networks() {
         h / 2,
         (now_ms() - start) / RUNS as f64
     );
+}
+
+/// The work of a frame around the networks, each the mean of RUNS runs after CONVERSION_WARMUP: the detector's
+/// whole-frame input (320x240 letterboxed to 128x128), a followed face's window (200 px read at 80), and a face's
+/// crop (a 110 px square to 48x48 grey) with the contract's contrast, equalisation and normalisation.
+#[wasm_bindgen_test]
+fn what_a_frame_costs_around_the_networks() {
+    let (w, h) = (320u32, 240u32);
+    let pixels = (0..w * h * 3).map(|i| (i * 37 % 251) as u8).collect();
+    let img = emoji_pipeline::RgbImage::from_raw(w, h, pixels).expect("320x240 RGB");
+    let contract = emoji_pipeline::Contract::shipped();
+    let region = emoji_pipeline::CropRegion {
+        cx: 160.0,
+        cy: 120.0,
+        side: 110.0,
+        angle: 0.0,
+    };
+    let window = emoji_pipeline::Tile {
+        x: 60,
+        y: 20,
+        side: 200,
+    };
+    let time = |what: &str, run: &mut dyn FnMut() -> usize| {
+        let mut sink = 0;
+        for _ in 0..CONVERSION_WARMUP {
+            sink += run();
+        }
+        let start = now_ms();
+        for _ in 0..RUNS {
+            sink += run();
+        }
+        let ms = (now_ms() - start) / RUNS as f64;
+        console_log!("{what}: {ms:.3} ms ({sink})");
+    };
+    time("the whole frame's detector input", &mut || {
+        emoji_pipeline::detect::letterbox_tensor(&img, 128).0.len()
+    });
+    time("a window's detector input", &mut || {
+        emoji_pipeline::detect::tile_tensor(&img, &window, 80)
+            .0
+            .len()
+    });
+    time("a face's crop, enhanced and normalised", &mut || {
+        let grey = emoji_pipeline::crop_grey(&img, &region, 48, contract);
+        emoji_pipeline::face_tensor_input(&grey, contract).len()
+    });
 }

@@ -95,13 +95,15 @@ impl GreyPatch {
         let (width, height) = (x1 - x0 + 1, y1 - y0 + 1);
         let mut grey = Vec::with_capacity((width * height) as usize);
         let row_bytes = img.width() as usize * 3;
+        // Plain indexed loops here and in `upright_means`: the site's worker is size-optimised, where iterator
+        // adapters and closures are not always inlined (measured in wasm: tests/worker_ops.rs).
         for y in y0..=y1 {
             let row =
                 &img.as_raw()[y as usize * row_bytes..][x0 as usize * 3..(x1 as usize + 1) * 3];
-            grey.extend(
-                row.chunks_exact(3)
-                    .map(|p| f32::from(contract.grey(p[0], p[1], p[2]))),
-            );
+            for p in 0..width as usize {
+                let (r, g, b) = (row[3 * p], row[3 * p + 1], row[3 * p + 2]);
+                grey.push(f32::from(contract.grey(r, g, b)));
+            }
         }
         GreyPatch {
             grey,
@@ -177,24 +179,35 @@ fn upright_means(grey: &GreyPatch, region: &CropRegion, out: u32, k: u32) -> Vec
     let patch_row = |y: i64| (y - grey.y0).clamp(0, grey.height - 1);
     let first = patch_row(rows[0].0);
     let last = patch_row(rows[samples - 1].0 + 1);
+    // Each sample column's two patch columns (edge repeated) and the weight of the right one.
+    let patch_column = |x: i64| (x - grey.x0).clamp(0, grey.width - 1) as usize;
+    let columns: Vec<(usize, usize, f32)> = columns
+        .iter()
+        .map(|&(ix, tx)| (patch_column(ix), patch_column(ix + 1), tx))
+        .collect();
+    let width = grey.width as usize;
     let mut across = vec![0.0f32; (last - first + 1) as usize * samples];
-    for (r, line) in across.chunks_exact_mut(samples).enumerate() {
-        let y = grey.y0 + first + r as i64;
-        for (value, &(ix, tx)) in line.iter_mut().zip(&columns) {
-            *value = grey.at(ix, y) * (1.0 - tx) + grey.at(ix + 1, y) * tx;
+    for r in 0..(last - first + 1) as usize {
+        let source = &grey.grey[(first as usize + r) * width..][..width];
+        let line = &mut across[r * samples..][..samples];
+        for (s, &(left, right, tx)) in columns.iter().enumerate() {
+            line[s] = source[left] * (1.0 - tx) + source[right] * tx;
         }
     }
-    let line = |y: i64| &across[(patch_row(y) - first) as usize * samples..][..samples];
+    // Each sample row's two lines of `across` and the weight of the lower one.
+    let line_start = |y: i64| (patch_row(y) - first) as usize * samples;
+    let rows: Vec<(usize, usize, f32)> = rows
+        .iter()
+        .map(|&(iy, ty)| (line_start(iy), line_start(iy + 1), ty))
+        .collect();
     let k = k as usize;
     let mut means = Vec::with_capacity(out as usize * out as usize);
     for row_block in rows.chunks_exact(k) {
         for i in 0..out as usize {
             let mut acc = 0.0f32;
-            for &(iy, ty) in row_block {
-                let top = &line(iy)[i * k..(i + 1) * k];
-                let bottom = &line(iy + 1)[i * k..(i + 1) * k];
-                for (t, b) in top.iter().zip(bottom) {
-                    acc += t * (1.0 - ty) + b * ty;
+            for &(top, bottom, ty) in row_block {
+                for a in i * k..(i + 1) * k {
+                    acc += across[top + a] * (1.0 - ty) + across[bottom + a] * ty;
                 }
             }
             means.push(acc / (k * k) as f32);

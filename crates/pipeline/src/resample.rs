@@ -102,34 +102,108 @@ pub fn resize_triangle(
     }
     // Vertical pass first, in f32, as image does: `height` rows of the rectangle's width.
     let columns = rect.width as usize * 3;
-    let mut tall = vec![0.0f32; height as usize * columns];
-    for (line, taps) in tall
-        .chunks_exact_mut(columns)
-        .zip(triangle_taps(rect.height, height))
-    {
-        for (i, w) in taps.weights.iter().enumerate() {
-            for (t, &v) in line.iter_mut().zip(row(taps.first + i)) {
-                *t += f32::from(v) * w;
-            }
+    // One float more than the rows hold: the horizontal pass reads a pixel's three as four.
+    let mut tall = vec![0.0f32; height as usize * columns + 1];
+    for (oy, taps) in triangle_taps(rect.height, height).iter().enumerate() {
+        let line = &mut tall[oy * columns..(oy + 1) * columns];
+        for (i, &w) in taps.weights.iter().enumerate() {
+            lanes::add_scaled(line, row(taps.first + i), w);
         }
     }
     // Horizontal pass, rounded to bytes as image rounds.
     let across = triangle_taps(rect.width, width);
-    for (y, line) in tall.chunks_exact(columns).enumerate() {
+    for y in 0..height as usize {
         for (x, taps) in across.iter().enumerate() {
-            let mut t = [0.0f32; 3];
-            for (i, w) in taps.weights.iter().enumerate() {
-                let p = &line[(taps.first + i) * 3..][..3];
-                for c in 0..3 {
-                    t[c] += p[c] * w;
+            let [r, g, b] =
+                lanes::weighted_pixel(&tall, y * columns + taps.first * 3, &taps.weights);
+            put(x as u32, y as u32, [byte(r), byte(g), byte(b)]);
+        }
+    }
+}
+
+/// `v` clamped to 0..=255 and rounded half away from zero, as `image` rounds (`f32::round`, which wasm has no
+/// instruction for: a library call per channel in the worker; `trunc` is one instruction).
+fn byte(v: f32) -> u8 {
+    let v = v.clamp(0.0, 255.0);
+    let whole = v.trunc();
+    // exact: `whole` <= v < whole + 1 on non-negative floats below 2^23
+    (if v - whole >= 0.5 { whole + 1.0 } else { whole }) as u8
+}
+
+/// The two passes' inner loops. Plain indexed loops natively (the compiler vectorises them); in the site's worker,
+/// which is size-optimised (no auto-vectorisation), wasm's 128-bit SIMD by hand. Each lane does the scalar loop's
+/// f32 multiply and add in the same order (no fused multiply-add), so both give the same bytes (tested in wasm by
+/// the site's `tests/wasm_kernels.rs`).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes {
+    /// `line[c] += source[c] · w` for every column.
+    pub(super) fn add_scaled(line: &mut [f32], source: &[u8], w: f32) {
+        for (t, &v) in line.iter_mut().zip(source) {
+            *t += f32::from(v) * w;
+        }
+    }
+
+    /// The weighted sum of the pixels (3 floats each) from `at` on, one weight a pixel.
+    pub(super) fn weighted_pixel(tall: &[f32], at: usize, weights: &[f32]) -> [f32; 3] {
+        let mut t = [0.0f32; 3];
+        for (i, &w) in weights.iter().enumerate() {
+            let p = &tall[at + 3 * i..][..3];
+            for c in 0..3 {
+                t[c] += p[c] * w;
+            }
+        }
+        t
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes {
+    use core::arch::wasm32::*;
+
+    pub(super) fn add_scaled(line: &mut [f32], source: &[u8], w: f32) {
+        let n = line.len().min(source.len());
+        let weight = f32x4_splat(w);
+        let blocks = n / 16;
+        for block in 0..blocks {
+            let c = 16 * block;
+            let bytes = &source[c..c + 16];
+            let out = &mut line[c..c + 16];
+            // SAFETY: `bytes` holds 16 bytes and `out` 16 floats; none of these loads and stores needs alignment.
+            unsafe {
+                let v = v128_load(bytes.as_ptr().cast());
+                let (low, high) = (u16x8_extend_low_u8x16(v), u16x8_extend_high_u8x16(v));
+                let quads = [
+                    u32x4_extend_low_u16x8(low),
+                    u32x4_extend_high_u16x8(low),
+                    u32x4_extend_low_u16x8(high),
+                    u32x4_extend_high_u16x8(high),
+                ];
+                for (q, quad) in quads.into_iter().enumerate() {
+                    let at = out.as_mut_ptr().add(4 * q).cast::<v128>();
+                    let product = f32x4_mul(f32x4_convert_u32x4(quad), weight);
+                    v128_store(at, f32x4_add(v128_load(at), product));
                 }
             }
-            put(
-                x as u32,
-                y as u32,
-                t.map(|v| v.clamp(0.0, 255.0).round() as u8),
-            );
         }
+        for c in 16 * blocks..n {
+            line[c] += f32::from(source[c]) * w;
+        }
+    }
+
+    pub(super) fn weighted_pixel(tall: &[f32], at: usize, weights: &[f32]) -> [f32; 3] {
+        let mut t = f32x4_splat(0.0);
+        for (i, &w) in weights.iter().enumerate() {
+            // R, G, B and one float more (the next pixel's R, or the buffer's spare float), weighted and dropped.
+            let p = &tall[at + 3 * i..at + 3 * i + 4];
+            // SAFETY: `p` holds 4 floats; no alignment is needed.
+            let v = unsafe { v128_load(p.as_ptr().cast()) };
+            t = f32x4_add(t, f32x4_mul(v, f32x4_splat(w)));
+        }
+        [
+            f32x4_extract_lane::<0>(t),
+            f32x4_extract_lane::<1>(t),
+            f32x4_extract_lane::<2>(t),
+        ]
     }
 }
 
@@ -203,6 +277,32 @@ mod tests {
             let copy = imageops::crop_imm(&img, rect.x, rect.y, rect.width, rect.height).to_image();
             let expected = imageops::resize(&copy, 128, 128, imageops::FilterType::Triangle);
             assert_eq!(resized(&img, rect, 128, 128), expected, "{rect:?}");
+        }
+    }
+
+    #[test]
+    fn bytes_round_as_f32_round_does() {
+        for v in [
+            -3.0,
+            -0.5,
+            0.0,
+            0.49999997,
+            0.5,
+            1.5,
+            2.5,
+            126.49999,
+            126.5,
+            254.5,
+            254.9,
+            255.0,
+            300.0,
+            f32::NAN,
+        ] {
+            assert_eq!(byte(v), v.clamp(0.0, 255.0).round() as u8, "{v}");
+        }
+        for i in 0..=(256 * 64) {
+            let v = i as f32 / 64.0;
+            assert_eq!(byte(v), v.clamp(0.0, 255.0).round() as u8, "{v}");
         }
     }
 
