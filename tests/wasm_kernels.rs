@@ -6,39 +6,18 @@
 //! (the camera frame's conversion is checked by `raw_frame`'s own test in the same run).
 #![cfg(all(target_arch = "wasm32", feature = "worker"))]
 
-use emoji_pipeline::resample::{resize_triangle, Rect};
-use emoji_pipeline::RgbImage;
-use image::{imageops, Rgb};
+use emoji_pipeline::resample::{resized, Rect};
+use emoji_pipeline::synth::noise;
+use image::imageops;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn noise(width: u32, height: u32) -> RgbImage {
-    let mut state = 0x2545_f491_u32;
-    RgbImage::from_fn(width, height, |_, _| {
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 24) as u8
-        };
-        Rgb([next(), next(), next()])
-    })
-}
-
-fn resized(img: &RgbImage, rect: Rect, width: u32, height: u32) -> RgbImage {
-    let mut out = RgbImage::new(width, height);
-    resize_triangle(img, rect, width, height, |x, y, p| {
-        out.put_pixel(x, y, Rgb(p))
-    });
-    out
-}
 
 /// The detector's inputs (the whole frame letterboxed to 128, a followed face's window read at 80) and sizes whose
 /// rows leave tails for the scalar loop, against `image`'s triangle resize of the same pixels.
 #[wasm_bindgen_test]
 fn the_detector_input_is_image_resize_byte_for_byte() {
-    let img = noise(320, 240);
+    let img = noise(320, 240, 7);
     for (w, h) in [(128, 96), (97, 61), (400, 300), (7, 5)] {
         let expected = imageops::resize(&img, w, h, imageops::FilterType::Triangle);
         assert_eq!(resized(&img, Rect::whole(&img), w, h), expected, "{w}x{h}");

@@ -121,6 +121,15 @@ pub fn resize_triangle(
     }
 }
 
+/// [`resize_triangle`] into a new image.
+pub fn resized(img: &RgbImage, rect: Rect, width: u32, height: u32) -> RgbImage {
+    let mut out = RgbImage::new(width, height);
+    resize_triangle(img, rect, width, height, |x, y, p| {
+        out.put_pixel(x, y, image::Rgb(p))
+    });
+    out
+}
+
 /// `v` clamped to 0..=255 and rounded half away from zero, as `image` rounds (`f32::round`, which wasm has no
 /// instruction for: a library call per channel in the worker; `trunc` is one instruction).
 fn byte(v: f32) -> u8 {
@@ -210,32 +219,12 @@ mod lanes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{imageops, Rgb};
-
-    fn noise(width: u32, height: u32) -> RgbImage {
-        let mut state = 0x2545_f491_u32;
-        RgbImage::from_fn(width, height, |_, _| {
-            let mut next = || {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                (state >> 24) as u8
-            };
-            Rgb([next(), next(), next()])
-        })
-    }
-
-    fn resized(img: &RgbImage, rect: Rect, width: u32, height: u32) -> RgbImage {
-        let mut out = RgbImage::new(width, height);
-        resize_triangle(img, rect, width, height, |x, y, p| {
-            out.put_pixel(x, y, Rgb(p))
-        });
-        out
-    }
+    use crate::synth::noise;
+    use image::imageops;
 
     #[test]
     fn the_same_bytes_as_image_resize() {
-        let img = noise(320, 240);
+        let img = noise(320, 240, 7);
         // the page's frame, a camera frame, odd ratios, an enlargement, one axis only
         for (w, h) in [
             (128, 96),
@@ -253,7 +242,7 @@ mod tests {
 
     #[test]
     fn a_rectangle_resizes_as_its_cropped_copy_does() {
-        let img = noise(300, 200);
+        let img = noise(300, 200, 7);
         for rect in [
             Rect {
                 x: 40,
@@ -308,7 +297,7 @@ mod tests {
 
     #[test]
     fn an_empty_rectangle_gives_no_pixels() {
-        let img = noise(10, 10);
+        let img = noise(10, 10, 7);
         let mut calls = 0;
         resize_triangle(
             &img,

@@ -59,6 +59,16 @@ pub fn paste_face(frame: &mut RgbImage, face: &GrayImage, x: i64, y: i64, side: 
     }
 }
 
+/// A `width` x `height` frame of deterministic noise from `seed`: every pixel independent, so that a resize or a
+/// conversion that mixes up rows, columns or channels gives other bytes (the resize's tests, natively and in wasm).
+pub fn noise(width: u32, height: u32, seed: u64) -> RgbImage {
+    let mut rng = Rng::new(seed);
+    RgbImage::from_fn(width, height, |_, _| {
+        let bits = rng.next_u64();
+        Rgb([bits as u8, (bits >> 8) as u8, (bits >> 16) as u8])
+    })
+}
+
 /// A small deterministic random source (SplitMix64): the same seed gives the same frames on every
 /// machine, without a dependency.
 #[derive(Debug, Clone)]
