@@ -117,9 +117,17 @@ impl GreyPatch {
     /// Grey at frame pixel (x, y), the edge repeated beyond the patch (which reaches the frame's
     /// edges wherever the square does).
     fn at(&self, x: i64, y: i64) -> f32 {
-        let x = (x - self.x0).clamp(0, self.width - 1);
-        let y = (y - self.y0).clamp(0, self.height - 1);
-        self.grey[(y * self.width + x) as usize]
+        self.grey[(self.row(y) * self.width + self.column(x)) as usize]
+    }
+
+    /// The patch column that frame column `x` reads (the edge repeated).
+    fn column(&self, x: i64) -> i64 {
+        (x - self.x0).clamp(0, self.width - 1)
+    }
+
+    /// The patch row that frame row `y` reads (the edge repeated).
+    fn row(&self, y: i64) -> i64 {
+        (y - self.y0).clamp(0, self.height - 1)
     }
 }
 
@@ -176,14 +184,12 @@ fn upright_means(grey: &GreyPatch, region: &CropRegion, out: u32, k: u32) -> Vec
     };
     let (columns, rows) = (taps(region.cx), taps(region.cy));
     // Rows are sorted; the patch rows they read (edge repeated) span first ..= last.
-    let patch_row = |y: i64| (y - grey.y0).clamp(0, grey.height - 1);
-    let first = patch_row(rows[0].0);
-    let last = patch_row(rows[samples - 1].0 + 1);
+    let first = grey.row(rows[0].0);
+    let last = grey.row(rows[samples - 1].0 + 1);
     // Each sample column's two patch columns (edge repeated) and the weight of the right one.
-    let patch_column = |x: i64| (x - grey.x0).clamp(0, grey.width - 1) as usize;
     let columns: Vec<(usize, usize, f32)> = columns
         .iter()
-        .map(|&(ix, tx)| (patch_column(ix), patch_column(ix + 1), tx))
+        .map(|&(ix, tx)| (grey.column(ix) as usize, grey.column(ix + 1) as usize, tx))
         .collect();
     let width = grey.width as usize;
     let mut across = vec![0.0f32; (last - first + 1) as usize * samples];
@@ -195,7 +201,7 @@ fn upright_means(grey: &GreyPatch, region: &CropRegion, out: u32, k: u32) -> Vec
         }
     }
     // Each sample row's two lines of `across` and the weight of the lower one.
-    let line_start = |y: i64| (patch_row(y) - first) as usize * samples;
+    let line_start = |y: i64| (grey.row(y) - first) as usize * samples;
     let rows: Vec<(usize, usize, f32)> = rows
         .iter()
         .map(|&(iy, ty)| (line_start(iy), line_start(iy + 1), ty))

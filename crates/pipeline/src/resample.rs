@@ -107,7 +107,7 @@ pub fn resize_triangle(
     for (oy, taps) in triangle_taps(rect.height, height).iter().enumerate() {
         let line = &mut tall[oy * columns..(oy + 1) * columns];
         for (i, &w) in taps.weights.iter().enumerate() {
-            lanes::add_scaled(line, row(taps.first + i), w);
+            add_scaled(line, row(taps.first + i), w);
         }
     }
     // Horizontal pass, rounded to bytes as image rounds.
@@ -139,17 +139,24 @@ fn byte(v: f32) -> u8 {
     (if v - whole >= 0.5 { whole + 1.0 } else { whole }) as u8
 }
 
-/// The two passes' inner loops. Plain indexed loops natively (the compiler vectorises them); in the site's worker,
-/// which is size-optimised (no auto-vectorisation), wasm's 128-bit SIMD by hand. Each lane does the scalar loop's
-/// f32 multiply and add in the same order (no fused multiply-add), so both give the same bytes (tested in wasm by
-/// the site's `tests/wasm_kernels.rs`).
+/// `line[c] += source[c] · w` for every column: the leading blocks of 16 in SIMD where the build has it, the plain
+/// loop for the rest.
+fn add_scaled(line: &mut [f32], source: &[u8], w: f32) {
+    let n = line.len().min(source.len());
+    for c in lanes::add_scaled(line, source, w)..n {
+        line[c] += f32::from(source[c]) * w;
+    }
+}
+
+/// The two passes' inner loops. Natively the plain loops (the compiler vectorises them); in the site's worker, which
+/// is size-optimised (no auto-vectorisation), wasm's 128-bit SIMD by hand. Each lane does the scalar loop's f32
+/// multiply and add in the same order (no fused multiply-add), so both give the same bytes (tested in wasm by the
+/// site's `tests/wasm_kernels.rs`).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod lanes {
-    /// `line[c] += source[c] · w` for every column.
-    pub(super) fn add_scaled(line: &mut [f32], source: &[u8], w: f32) {
-        for (t, &v) in line.iter_mut().zip(source) {
-            *t += f32::from(v) * w;
-        }
+    /// How many leading columns of [`super::add_scaled`] were done here: none, the plain loop does them all.
+    pub(super) fn add_scaled(_: &mut [f32], _: &[u8], _: f32) -> usize {
+        0
     }
 
     /// The weighted sum of the pixels (3 floats each) from `at` on, one weight a pixel.
@@ -169,7 +176,8 @@ mod lanes {
 mod lanes {
     use core::arch::wasm32::*;
 
-    pub(super) fn add_scaled(line: &mut [f32], source: &[u8], w: f32) {
+    /// The columns in whole blocks of 16; returns how many it did.
+    pub(super) fn add_scaled(line: &mut [f32], source: &[u8], w: f32) -> usize {
         let n = line.len().min(source.len());
         let weight = f32x4_splat(w);
         let blocks = n / 16;
@@ -194,9 +202,7 @@ mod lanes {
                 }
             }
         }
-        for c in 16 * blocks..n {
-            line[c] += f32::from(source[c]) * w;
-        }
+        16 * blocks
     }
 
     pub(super) fn weighted_pixel(tall: &[f32], at: usize, weights: &[f32]) -> [f32; 3] {
